@@ -1,0 +1,126 @@
+// Package store is the GORM implementation of keyward's stores: one file per
+// aggregate, every method scoped by tenant, driver errors translated to the
+// error kinds of package models at this boundary.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// DB is an open database with its dialect.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect Dialect
+	dsn     string
+}
+
+// Options describe which database to open.
+type Options struct {
+	PostgresURL string // empty: embedded SQLite at SQLitePath
+	SQLitePath  string
+}
+
+// Open connects to PostgreSQL or opens (creating) the embedded SQLite file.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		PrepareStmt:            false,
+	}
+	var (
+		g   *gorm.DB
+		err error
+		d   Dialect
+		dsn string
+	)
+	if o.PostgresURL != "" {
+		dsn = o.PostgresURL
+		d = postgresDialect{}
+		g, err = gorm.Open(postgres.Open(dsn), cfg)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(o.SQLitePath), 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		dsn = o.SQLitePath + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		d = sqliteDialect{}
+		g, err = gorm.Open(sqlite.Open(dsn), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.Name(), err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.Name(), err)
+	}
+	d.tune(sqlDB)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d.Name(), err)
+	}
+	return &DB{gorm: g, sql: sqlDB, dialect: d, dsn: dsn}, nil
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect names the database engine.
+func (db *DB) Dialect() string { return db.dialect.Name() }
+
+// IsPostgres reports whether the database is PostgreSQL.
+func (db *DB) IsPostgres() bool { return db.dialect.Name() == "postgres" }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+// SQL exposes the pool for migrations and dialect-specific work.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+type txKey struct{}
+
+// InTx runs fn in a transaction carried by ctx; store methods called with
+// that ctx join it. A nested InTx joins the outer transaction.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// conn returns the transaction in ctx, or the pool.
+func (db *DB) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// translate maps driver errors to the error kinds of package models.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s: %w", what, errNotFound)
+	case isUniqueViolation(err):
+		return fmt.Errorf("%s: %w", what, errConflict)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}

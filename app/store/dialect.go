@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"database/sql"
+	"errors"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/keyward/keyward/models"
+)
+
+var (
+	errNotFound = models.ErrNotFound
+	errConflict = models.ErrConflict
+)
+
+// Dialect holds the engine-specific pieces of SQL and tuning.
+type Dialect interface {
+	Name() string
+	tune(*sql.DB)
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) Name() string { return "postgres" }
+func (postgresDialect) tune(db *sql.DB) {
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) Name() string { return "sqlite" }
+func (sqliteDialect) tune(db *sql.DB) {
+	// SQLite serialises writers; a small pool keeps readers concurrent (WAL)
+	// without piling up writers that would only wait on the lock.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE")
+}
+
+// copyRows bulk-loads rows with PostgreSQL's COPY protocol.
+func (db *DB) copyRows(ctx context.Context, table string, columns []string, n int, row func(i int) []any) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: unexpected driver connection %T", driverConn)
+		}
+		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+		return err
+	})
+}
+
+// insertRows writes rows with multi-row INSERT statements, staying under
+// SQLite's limit of bound variables per statement.
+func (db *DB) insertRows(ctx context.Context, table string, columns []string, n int, row func(i int) []any) error {
+	per := 30000 / len(columns)
+	placeholder := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES "
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		var sb strings.Builder
+		sb.WriteString(head)
+		args := make([]any, 0, (end-start)*len(columns))
+		for i := start; i < end; i++ {
+			if i > start {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(placeholder)
+			args = append(args, row(i)...)
+		}
+		if err := db.conn(ctx).Exec(sb.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+// Command keyward serves the keyward API (default subcommand `serve`) and
+// runs its maintenance commands: migrate, config, manifest, version.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: keyward [command]
+
+commands:
+  serve             run the HTTP server and scheduler (default)
+  migrate           apply database migrations and exit
+  config            print the configuration with secrets masked
+  manifest connect  print the rendered Connect descriptor
+  manifest forge    print the rendered Forge manifest.yml
+  version           print the version
+
+Configuration comes from KEYWARD_* environment variables (see README).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "keyward:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("unknown command")
+
+// run dispatches a subcommand.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, getenv, stdout, stderr)
+	case "config":
+		return dumpConfig(getenv, stdout)
+	case "manifest":
+		return printManifest(args, getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "keyward", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("%w %q", errUsage, cmd)
+	}
+}

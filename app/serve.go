@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/keyward/keyward/app/auth"
+	"github.com/keyward/keyward/app/config"
+	"github.com/keyward/keyward/app/seal"
+	"github.com/keyward/keyward/app/store"
+	"github.com/keyward/keyward/app/tenants"
+	"github.com/keyward/keyward/handlers"
+	"github.com/keyward/keyward/manifest"
+)
+
+func newLogger(cfg *config.Config, out io.Writer) *logrus.Entry {
+	l := logrus.New()
+	l.SetOutput(out)
+	if cfg.LogFormat == "text" {
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	} else {
+		l.SetFormatter(&logrus.JSONFormatter{})
+	}
+	if lvl, err := logrus.ParseLevel(cfg.LogLevel); err == nil {
+		l.SetLevel(lvl)
+	}
+	return logrus.NewEntry(l).WithField("service", "keyward")
+}
+
+func openDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	return store.Open(ctx, store.Options{PostgresURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath()})
+}
+
+// serve is the composition root: config, database, services, HTTP server,
+// scheduler; shutdown in reverse order.
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if db.IsPostgres() {
+		if err := db.CheckSchema(ctx); err != nil {
+			return err
+		}
+	} else if applied, err := db.Migrate(ctx); err != nil {
+		return err
+	} else if len(applied) > 0 {
+		log.WithField("applied", applied).Info("embedded database migrated")
+	}
+
+	key, created, err := cfg.ResolveEncryptionKey(seal.GenerateKey)
+	if err != nil {
+		return fmt.Errorf("KEYWARD_ENCRYPTION_KEY: %w", err)
+	}
+	if created {
+		log.WithField("path", cfg.DataDir).Warn("generated a new encryption key in the data directory; back it up, or set KEYWARD_ENCRYPTION_KEY in production")
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return err
+	}
+
+	auditStore := store.NewAudit(db)
+	tenantSvc := tenants.NewService(store.NewTenants(db), sealer, auditStore, db, log, cfg.DefaultMaxKeyDays)
+
+	httpClient := &http.Client{Timeout: 10 * time.Second}
+	installVerifier := &auth.InstallVerifier{Keys: auth.NewInstallKeyFetcher(cfg.ConnectInstallKeysURL, httpClient), BaseURL: cfg.BaseURL, Leeway: cfg.JWTLeeway}
+	var fit handlers.FITVerifier
+	if cfg.ForgeAppID != "" {
+		v, err := auth.NewFITVerifier(ctx, cfg.ForgeJWKSURL, cfg.ForgeAppID, httpClient, cfg.JWTLeeway)
+		if err != nil {
+			return fmt.Errorf("forge: %w", err)
+		}
+		fit = v
+	} else {
+		log.Warn("KEYWARD_FORGE_APP_ID is not set: Forge invocations will be refused")
+	}
+
+	descriptor, err := manifest.Connect(manifestParams(cfg))
+	if err != nil {
+		return err
+	}
+	e := handlers.New(handlers.Deps{
+		Log: log, BaseURL: cfg.BaseURL, BodyLimit: cfg.BodyLimit, JWTLeeway: cfg.JWTLeeway, Descriptor: descriptor,
+		DB: db, Tenants: tenantSvc, Lifecycle: tenantSvc, Install: installVerifier, FIT: fit,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("KEYWARD_ADDR: listen on %s: %w", cfg.Addr, err)
+	}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- e.Server.Serve(ln) }()
+	log.WithFields(logrus.Fields{"addr": ln.Addr().String(), "database": db.Dialect(), "version": version}).Info("keyward listening")
+
+	select {
+	case err := <-srvErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := e.Shutdown(shutdownCtx); err != nil {
+		log.WithError(err).Warn("http shutdown")
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keyward/keyward/models"
+)
+
+// bindJSON decodes a JSON body strictly: one object, unknown fields and
+// wrong types reported as field errors.
+func bindJSON(c echo.Context, dst any) error {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if ct != "" && !strings.HasPrefix(strings.ToLower(ct), echo.MIMEApplicationJSON) {
+		return models.Invalid("body", "Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *echo.HTTPError
+		if errors.As(err, &tooLarge) {
+			return tooLarge
+		}
+		return models.Invalid("body", "could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return models.Invalid("body", "a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonFieldError(err)
+	}
+	if dec.More() {
+		return models.Invalid("body", "only one JSON object is allowed")
+	}
+	return nil
+}
+
+func jsonFieldError(err error) error {
+	var (
+		typeErr *json.UnmarshalTypeError
+		synErr  *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return models.Invalid(field, fmt.Sprintf("must be %s, not %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value))
+	case errors.As(err, &synErr):
+		return models.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", synErr.Offset))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return models.Invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return models.Invalid("body", "truncated JSON")
+	default:
+		return models.Invalid("body", "malformed JSON")
+	}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of type " + kind
+}

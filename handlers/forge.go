@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keyward/keyward/models"
+)
+
+// forgeEvent is the envelope of a Forge product or lifecycle event.
+type forgeEvent struct {
+	EventType string `json:"eventType"`
+}
+
+type forgeHandlers struct {
+	auth *authenticator
+}
+
+// events receives Forge triggers. The tenant is created or refreshed from the
+// verified token by the authentication step, which is what installed and
+// upgraded events need.
+func (h *forgeHandlers) events(c echo.Context) error {
+	p, claims, err := h.auth.forgePrincipal(c)
+	if err != nil {
+		return err
+	}
+	setPrincipal(c, p)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return models.Invalid("body", "could not read the request body")
+	}
+	var ev forgeEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return jsonFieldError(err)
+	}
+	switch ev.EventType {
+	case "avi:forge:installed:app", "avi:forge:upgraded:app":
+		requestLog(c, h.auth.log).WithField("event", ev.EventType).WithField("app_version", claims.AppVersion).Info("forge installation event")
+		return c.NoContent(http.StatusNoContent)
+	case "":
+		return models.Invalid("eventType", "required")
+	default:
+		return newAPIError(http.StatusUnprocessableEntity, "unsupported_event", "this endpoint does not handle "+ev.EventType)
+	}
+}
+
+// whoami answers a Forge UI resolver call with the verified caller.
+func (h *forgeHandlers) whoami(c echo.Context) error {
+	p := principal(c)
+	return c.JSON(http.StatusOK, map[string]string{"tenant": p.Tenant.ID, "accountId": p.AccountID, "via": p.Via})
+}

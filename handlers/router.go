@@ -1,0 +1,81 @@
+// Package handlers adapts HTTP to keyward's services: Echo routes, the
+// authentication middleware that turns Connect JWTs and Forge Invocation
+// Tokens into a principal, DTOs and the one error handler.
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/sirupsen/logrus"
+
+	"github.com/keyward/keyward/app/auth"
+)
+
+// Deps is everything the HTTP layer needs, built by the composition root.
+type Deps struct {
+	Log        *logrus.Entry
+	BaseURL    string
+	BodyLimit  string
+	JWTLeeway  time.Duration
+	Descriptor []byte
+
+	DB        Readiness
+	Tenants   TenantLookup
+	Lifecycle Lifecycle
+	Install   InstallVerifier
+	FIT       FITVerifier // nil: Forge calls are refused
+}
+
+// New builds the Echo server with every route.
+func New(d Deps) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+
+	e.Use(middleware.RequestID())
+	e.Use(accessLogger(d.Log))
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit(d.BodyLimit))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{XSSProtection: "0", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer"}))
+
+	basePath := ""
+	if u, err := url.Parse(d.BaseURL); err == nil {
+		basePath = u.EscapedPath()
+	}
+	a := &authenticator{tenants: d.Tenants, fit: d.FIT, basePath: basePath, log: d.Log}
+	a.connect = &auth.ConnectVerifier{Lookup: a.secretLookup, Leeway: d.JWTLeeway}
+
+	e.GET("/healthz", healthz)
+	e.GET("/readyz", readyz(d.DB))
+	e.GET("/atlassian-connect.json", descriptor(d.Descriptor))
+
+	lc := &lifecycleHandlers{svc: d.Lifecycle, install: d.Install, auth: a}
+	e.POST("/lifecycle/installed", lc.installed)
+	e.POST("/lifecycle/uninstalled", lc.uninstalled)
+	e.POST("/lifecycle/enabled", lc.toggled(Lifecycle.ConnectEnabled))
+	e.POST("/lifecycle/disabled", lc.toggled(Lifecycle.ConnectDisabled))
+
+	fh := &forgeHandlers{auth: a}
+	e.POST("/forge/events", fh.events)
+	e.POST("/forge/ui/whoami", fh.whoami, a.requireForge)
+
+	me := e.Group("/api/me/v1", a.requireUser)
+	me.GET("/whoami", whoami)
+
+	e.RouteNotFound("/*", func(c echo.Context) error {
+		return newAPIError(http.StatusNotFound, "not_found", "no such route")
+	})
+	return e
+}
+
+func whoami(c echo.Context) error {
+	p := principal(c)
+	return c.JSON(http.StatusOK, map[string]string{"tenant": p.Tenant.ID, "accountId": p.AccountID, "via": p.Via})
+}

@@ -205,4 +205,3 @@ func (a *authenticator) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-

@@ -16,23 +16,23 @@ const (
 // clientKey) and/or Forge (known by installationId). Secret fields hold
 // ciphertext only; the store never sees plaintext.
 type Tenant struct {
-	ID                   string
-	ClientKey            string // Connect clientKey; empty for Forge-only sites
-	ForgeInstallationID  string // Forge app.installationId; empty for Connect-only sites
-	BaseURL              string // the site URL, e.g. https://acme.atlassian.net
-	DisplayURL           string
-	APIBaseURL           string // Forge app.apiBaseUrl for product calls
-	CloudID              string
-	ProductType          string
-	State                TenantState
-	SharedSecretEnc      []byte // AES-GCM sealed Connect shared secret
-	ForgeSystemTokenEnc  []byte // AES-GCM sealed x-forge-oauth-system token
-	ForgeSystemTokenAt   *time.Time
-	MaxKeyLifetimeDays   int
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	InstalledAt          *time.Time
-	UninstalledAt        *time.Time
+	ID                  string
+	ClientKey           string // Connect clientKey; empty for Forge-only sites
+	ForgeInstallationID string // Forge app.installationId; empty for Connect-only sites
+	BaseURL             string // the site URL, e.g. https://acme.atlassian.net
+	DisplayURL          string
+	APIBaseURL          string // Forge app.apiBaseUrl for product calls
+	CloudID             string
+	ProductType         string
+	State               TenantState
+	SharedSecretEnc     []byte // AES-GCM sealed Connect shared secret
+	ForgeSystemTokenEnc []byte // AES-GCM sealed x-forge-oauth-system token
+	ForgeSystemTokenAt  *time.Time
+	MaxKeyLifetimeDays  int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	InstalledAt         *time.Time
+	UninstalledAt       *time.Time
 }
 
 // IsConnect reports whether the site installed through the Connect lifecycle.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm/clause"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -93,3 +94,5 @@ func (db *DB) insertRows(ctx context.Context, table string, columns []string, n 
 	}
 	return nil
 }
+
+func forUpdate() clause.Expression { return clause.Locking{Strength: "UPDATE"} }

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyward/keyward/models"
+)
+
+// Credentials stores API keys and OAuth grants and the hashes of the secrets
+// that authenticate as them.
+type Credentials struct{ db *DB }
+
+// NewCredentials returns the credential store.
+func NewCredentials(db *DB) *Credentials { return &Credentials{db: db} }
+
+// Create inserts a credential and its first secret hash.
+func (s *Credentials) Create(ctx context.Context, c *models.Credential, secret *models.CredentialSecret) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.conn(ctx).Table("credentials").Create(c).Error; err != nil {
+			return translate(err, "create credential")
+		}
+		if secret == nil {
+			return nil
+		}
+		return translate(s.db.conn(ctx).Table("credential_secrets").Create(secret).Error, "create credential secret")
+	})
+}
+
+// AddSecret stores one more secret hash for a credential of the tenant.
+func (s *Credentials) AddSecret(ctx context.Context, secret *models.CredentialSecret) error {
+	return translate(s.db.conn(ctx).Table("credential_secrets").Create(secret).Error, "add credential secret")
+}
+
+// Get returns a credential of the tenant.
+func (s *Credentials) Get(ctx context.Context, tenantID, id string) (*models.Credential, error) {
+	var c models.Credential
+	err := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND id = ?", tenantID, id).Take(&c).Error
+	if err != nil {
+		return nil, translate(err, "get credential")
+	}
+	return &c, nil
+}
+
+// GetForUpdate returns a credential of the tenant, locking its row on
+// PostgreSQL until the transaction in ctx ends.
+func (s *Credentials) GetForUpdate(ctx context.Context, tenantID, id string) (*models.Credential, error) {
+	var c models.Credential
+	q := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND id = ?", tenantID, id)
+	if s.db.IsPostgres() {
+		q = q.Clauses(forUpdate())
+	}
+	if err := q.Take(&c).Error; err != nil {
+		return nil, translate(err, "get credential")
+	}
+	return &c, nil
+}
+
+// ListByOwner returns a user's credentials of one kind in the tenant, newest
+// first.
+func (s *Credentials) ListByOwner(ctx context.Context, tenantID, ownerID string, kind models.CredentialKind, limit int) ([]models.Credential, error) {
+	var out []models.Credential
+	err := s.db.conn(ctx).Table("credentials").
+		Where("tenant_id = ? AND owner_account_id = ? AND kind = ?", tenantID, ownerID, kind).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, translate(err, "list credentials")
+}
+
+// Update writes the mutable fields of a credential of its tenant and bumps
+// updated_at, which tells every replica's verifier to reload it.
+func (s *Credentials) Update(ctx context.Context, c *models.Credential) error {
+	res := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND id = ?", c.TenantID, c.ID).
+		Select("name", "hint", "scopes", "expires_at", "revoked_at", "revoked_by", "revoke_reason", "updated_at").
+		Updates(c)
+	if res.Error != nil {
+		return translate(res.Error, "update credential")
+	}
+	if res.RowsAffected == 0 {
+		return translate(errNotFound, "update credential")
+	}
+	return nil
+}
+
+// ExpireSecrets sets the expiry of every secret of a credential that has
+// none or a later one.
+func (s *Credentials) ExpireSecrets(ctx context.Context, tenantID, credentialID string, at time.Time) error {
+	err := s.db.conn(ctx).Table("credential_secrets").
+		Where("tenant_id = ? AND credential_id = ? AND (expires_at IS NULL OR expires_at > ?)", tenantID, credentialID, at).
+		Update("expires_at", at).Error
+	return translate(err, "expire credential secrets")
+}
+
+// SecretMatch is a credential found by the hash of a presented secret.
+type SecretMatch struct {
+	models.Credential
+	SecretExpiresAt *time.Time
+	OwnerActive     bool
+}
+
+// FindBySecret looks a presented secret up by its hash. This is the one
+// lookup not scoped by tenant: the secret itself says which tenant it
+// belongs to.
+func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMatch, error) {
+	var m SecretMatch
+	err := s.db.conn(ctx).Table("credential_secrets AS s").
+		Select("c.*, s.expires_at AS secret_expires_at, COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE) AS owner_active").
+		Joins("JOIN credentials c ON c.id = s.credential_id AND c.tenant_id = s.tenant_id").
+		Joins("LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id").
+		Where("s.hash = ?", hash).Take(&m).Error
+	if err != nil {
+		return nil, translate(err, "find credential by secret")
+	}
+	return &m, nil
+}
+
+// ChangedSince returns the ids of credentials updated at or after t, for
+// cache invalidation across replicas.
+func (s *Credentials) ChangedSince(ctx context.Context, t time.Time) ([]string, error) {
+	var ids []string
+	err := s.db.conn(ctx).Table("credentials").Where("updated_at >= ?", t.UTC()).Limit(100000).Pluck("id", &ids).Error
+	return ids, translate(err, "credentials changed since")
+}
+
+// ApplyUsage adds batched uses to credentials: use count, and last-used
+// time, IP and user agent when newer. It leaves updated_at alone, so usage
+// never invalidates caches.
+func (s *Credentials) ApplyUsage(ctx context.Context, batch []models.Usage) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return translate(s.db.InTx(ctx, func(ctx context.Context) error {
+		for _, u := range batch {
+			err := s.db.conn(ctx).Exec(`UPDATE credentials SET use_count = use_count + ?,
+				last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END,
+				last_used_ip = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_ip END,
+				last_used_ua = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_ua END
+				WHERE tenant_id = ? AND id = ?`,
+				u.Count, u.At, u.At, u.At, u.IP, u.At, u.UserAgent, u.TenantID, u.CredentialID).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "apply usage")
+}

@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/keyward/keyward/app/audit"
 	"github.com/keyward/keyward/app/auth"
 	"github.com/keyward/keyward/app/config"
+	"github.com/keyward/keyward/app/credentials"
 	"github.com/keyward/keyward/app/seal"
 	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/app/tenants"
@@ -90,6 +93,39 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		log.Warn("KEYWARD_FORGE_APP_ID is not set: Forge invocations will be refused")
 	}
 
+	credStore := store.NewCredentials(db)
+	verifier := credentials.NewVerifier(credStore, log)
+	keySvc := credentials.NewService(credStore, auditStore, db, verifier, log)
+	accessLogStore := store.NewAccessLog(db)
+	var accessLog *audit.AccessLogWriter
+	if cfg.AccessLog {
+		accessLog = audit.NewAccessLogWriter(accessLogStore, log, cfg.AccessLogQueue)
+		verifier.SetRecorder(accessLog)
+	} else {
+		log.Warn("KEYWARD_ACCESS_LOG is off: verifications are not recorded")
+	}
+	if len(cfg.VerifyTokens) == 0 {
+		log.Warn("KEYWARD_VERIFY_TOKENS is not set: /v1/verify refuses every resource server")
+	}
+
+	// Background workers stop after the HTTP server, so every request they
+	// serve is flushed.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { verifier.RunPoller(bgCtx, cfg.RevocationPoll) })
+	bg.Go(func() { verifier.RunUsageFlusher(bgCtx, cfg.UsageFlushInterval) })
+	if accessLog != nil {
+		bg.Go(func() { accessLog.Run(bgCtx) })
+	}
+	defer func() {
+		stopBackground()
+		bg.Wait()
+		if accessLog != nil {
+			w, d, f := accessLog.Stats()
+			log.WithFields(logrus.Fields{"written": w, "dropped": d, "failed": f}).Info("access log flushed")
+		}
+	}()
+
 	descriptor, err := manifest.Connect(manifestParams(cfg))
 	if err != nil {
 		return err
@@ -97,6 +133,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	e := handlers.New(handlers.Deps{
 		Log: log, BaseURL: cfg.BaseURL, BodyLimit: cfg.BodyLimit, JWTLeeway: cfg.JWTLeeway, Descriptor: descriptor,
 		DB: db, Tenants: tenantSvc, Lifecycle: tenantSvc, Install: installVerifier, FIT: fit,
+		Keys: keySvc, AccessLog: accessLogStore, Lifetime: tenantSvc, Checker: verifier, VerifyTokens: cfg.VerifyTokens,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

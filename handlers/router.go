@@ -28,6 +28,12 @@ type Deps struct {
 	Lifecycle Lifecycle
 	Install   InstallVerifier
 	FIT       FITVerifier // nil: Forge calls are refused
+
+	Keys         KeyService
+	AccessLog    AccessLogReader
+	Lifetime     MaxKeyLifetime
+	Checker      CredentialChecker
+	VerifyTokens []string
 }
 
 // New builds the Echo server with every route.
@@ -68,6 +74,17 @@ func New(d Deps) *echo.Echo {
 
 	me := e.Group("/api/me/v1", a.requireUser)
 	me.GET("/whoami", whoami)
+	kh := &keyHandlers{keys: d.Keys, log: d.AccessLog, lifetime: d.Lifetime}
+	me.POST("/keys", kh.create)
+	me.GET("/keys", kh.list)
+	me.GET("/keys/:id", kh.get)
+	me.POST("/keys/:id/regenerate", kh.regenerate)
+	me.POST("/keys/:id/revoke", kh.revoke)
+	me.DELETE("/keys/:id", kh.revoke)
+	me.GET("/keys/:id/access-log", kh.accessLog)
+
+	rs := newResourceServers(d.VerifyTokens)
+	e.POST("/v1/verify", verify(d.Checker), rs.require)
 
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		return newAPIError(http.StatusNotFound, "not_found", "no such route")

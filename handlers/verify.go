@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keyward/keyward/app/credentials"
+	"github.com/keyward/keyward/models"
+)
+
+// CredentialChecker verifies presented credentials and records the use.
+type CredentialChecker interface {
+	Check(ctx context.Context, req credentials.VerifyRequest) credentials.Result
+}
+
+// resourceServers authenticates resource servers by their configured
+// tokens, compared as SHA-256 digests in constant time.
+type resourceServers struct {
+	digests [][32]byte
+}
+
+func newResourceServers(tokens []string) *resourceServers {
+	rs := &resourceServers{}
+	for _, t := range tokens {
+		rs.digests = append(rs.digests, sha256.Sum256([]byte(t)))
+	}
+	return rs
+}
+
+func (rs *resourceServers) require(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := bearerToken(c.Request())
+		if tok == "" || len(rs.digests) == 0 {
+			return errUnauthenticated
+		}
+		d := sha256.Sum256([]byte(tok))
+		ok := 0
+		for i := range rs.digests {
+			ok |= subtle.ConstantTimeCompare(d[:], rs.digests[i][:])
+		}
+		if ok != 1 {
+			return errUnauthenticated
+		}
+		return next(c)
+	}
+}
+
+type verifyRequest struct {
+	Credential string `json:"credential"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	IP         string `json:"ip"`
+	UserAgent  string `json:"userAgent"`
+}
+
+type verifyResponse struct {
+	Active       bool       `json:"active"`
+	Reason       string     `json:"reason,omitempty"`
+	Tenant       string     `json:"tenant,omitempty"`
+	Principal    string     `json:"principal,omitempty"`
+	CredentialID string     `json:"credentialId,omitempty"`
+	Kind         string     `json:"kind,omitempty"`
+	Scopes       []string   `json:"scopes,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+}
+
+const (
+	maxVerifyPath      = 2048
+	maxVerifyUserAgent = 512
+)
+
+func (r *verifyRequest) validate() error {
+	v := &models.ValidationError{}
+	if r.Credential == "" {
+		v.Add("credential", "required")
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		v.Add("method", "must be an upper-case HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)")
+	}
+	if r.Path == "" || r.Path[0] != '/' || len(r.Path) > maxVerifyPath {
+		v.Add("path", "must be an absolute request path starting with / (at most 2048 characters)")
+	}
+	if len(r.IP) > 64 {
+		v.Add("ip", "at most 64 characters")
+	}
+	if len(r.UserAgent) > maxVerifyUserAgent {
+		r.UserAgent = r.UserAgent[:maxVerifyUserAgent]
+	}
+	return v.Err()
+}
+
+// verify answers a resource server: 200 with the decision for any well-formed
+// request, whether the credential is good or not.
+func verify(checker CredentialChecker) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req verifyRequest
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		if err := req.validate(); err != nil {
+			return err
+		}
+		r := checker.Check(c.Request().Context(), credentials.VerifyRequest{Secret: req.Credential, Method: req.Method, Path: req.Path, IP: req.IP, UserAgent: req.UserAgent})
+		resp := verifyResponse{Active: r.Active, Reason: r.Reason, Tenant: r.TenantID, Principal: r.OwnerAccountID, CredentialID: r.CredentialID, Kind: string(r.Kind), Scopes: r.Scopes}
+		if !r.ExpiresAt.IsZero() {
+			resp.ExpiresAt = &r.ExpiresAt
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.JSON(http.StatusOK, resp)
+	}
+}

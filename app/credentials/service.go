@@ -28,6 +28,7 @@ type Store interface {
 	FindBySecret(ctx context.Context, hash []byte) (*store.SecretMatch, error)
 	ChangedSince(ctx context.Context, t time.Time) ([]string, error)
 	ApplyUsage(ctx context.Context, batch []models.Usage) error
+	RevokeMatching(ctx context.Context, f store.RevokeFilter, at time.Time, by, reason string) ([]models.Credential, error)
 }
 
 // Auditor records actions in the transaction of the change.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/keyward/keyward/models"
@@ -142,4 +143,62 @@ func (s *Credentials) ApplyUsage(ctx context.Context, batch []models.Usage) erro
 		}
 		return nil
 	}), "apply usage")
+}
+
+// RevokeFilter selects active credentials of one tenant to revoke.
+type RevokeFilter struct {
+	TenantID       string
+	IDs            []string // empty: not restricted by id
+	OwnerAccountID string   // empty: any owner
+	ClientID       string   // empty: any OAuth client
+	Kind           models.CredentialKind
+}
+
+// RevokeMatching revokes every active credential matching f in one
+// statement and returns the revoked credentials (as they are after the
+// change). Already revoked credentials are left untouched.
+func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at time.Time, by, reason string) ([]models.Credential, error) {
+	if f.TenantID == "" {
+		return nil, fmt.Errorf("revoke credentials: tenant required: %w", models.ErrInvalid)
+	}
+	var out []models.Credential
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND revoked_at IS NULL", f.TenantID)
+		if len(f.IDs) > 0 {
+			q = q.Where("id IN ?", f.IDs)
+		}
+		if f.OwnerAccountID != "" {
+			q = q.Where("owner_account_id = ?", f.OwnerAccountID)
+		}
+		if f.ClientID != "" {
+			q = q.Where("client_id = ?", f.ClientID)
+		}
+		if f.Kind != "" {
+			q = q.Where("kind = ?", f.Kind)
+		}
+		if s.db.IsPostgres() {
+			q = q.Clauses(forUpdate())
+		}
+		if err := q.Find(&out).Error; err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		ids := make([]string, len(out))
+		for i := range out {
+			ids[i] = out[i].ID
+			out[i].RevokedAt, out[i].RevokedBy, out[i].RevokeReason, out[i].UpdatedAt = &at, by, reason, at
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			err := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND revoked_at IS NULL AND id IN ?", f.TenantID, chunk).
+				Updates(map[string]any{"revoked_at": at, "revoked_by": by, "revoke_reason": reason, "updated_at": at}).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, translate(err, "revoke credentials")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/app/auth"
 	"github.com/keyward/keyward/app/config"
 	"github.com/keyward/keyward/app/credentials"
+	"github.com/keyward/keyward/app/jira"
 	"github.com/keyward/keyward/app/seal"
 	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/app/tenants"
@@ -126,6 +127,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 	}()
 
+	jiraClient := jira.NewClient(httpClient, tenantSvc, cfg.ConnectAppKey, log)
+	admins := tenants.NewAdminChecker(jiraClient, time.Minute)
+
 	descriptor, err := manifest.Connect(manifestParams(cfg))
 	if err != nil {
 		return err
@@ -134,6 +138,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Log: log, BaseURL: cfg.BaseURL, BodyLimit: cfg.BodyLimit, JWTLeeway: cfg.JWTLeeway, Descriptor: descriptor,
 		DB: db, Tenants: tenantSvc, Lifecycle: tenantSvc, Install: installVerifier, FIT: fit,
 		Keys: keySvc, AccessLog: accessLogStore, Lifetime: tenantSvc, Checker: verifier, VerifyTokens: cfg.VerifyTokens,
+		Admins: admins,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -73,15 +73,15 @@ func bearerToken(r *http.Request) string {
 // authenticator turns Connect JWTs and Forge Invocation Tokens into a
 // Principal.
 type authenticator struct {
-	tenants  TenantLookup
-	connect  *auth.ConnectVerifier
-	fit      FITVerifier // nil when no Forge app id is configured
-	basePath string      // path prefix of KEYWARD_BASE_URL
-	log      *logrus.Entry
+	tenants TenantLookup
+	connect *auth.ConnectVerifier
+	fit     FITVerifier // nil when no Forge app id is configured
+	baseURL string      // KEYWARD_BASE_URL: its path prefix is not part of qsh
+	log     *logrus.Entry
 }
 
 func (a *authenticator) relPath(r *http.Request) string {
-	return auth.RelativePath(a.basePath, r.URL.EscapedPath())
+	return auth.RelativePath(a.baseURL, r.URL.EscapedPath())
 }
 
 type (

@@ -5,7 +5,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +33,7 @@ type Deps struct {
 	Lifetime     MaxKeyLifetime
 	Checker      CredentialChecker
 	VerifyTokens []string
+	Admins       SiteAdmins
 }
 
 // New builds the Echo server with every route.
@@ -51,11 +51,7 @@ func New(d Deps) *echo.Echo {
 	e.Use(middleware.BodyLimit(d.BodyLimit))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{XSSProtection: "0", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer"}))
 
-	basePath := ""
-	if u, err := url.Parse(d.BaseURL); err == nil {
-		basePath = u.EscapedPath()
-	}
-	a := &authenticator{tenants: d.Tenants, fit: d.FIT, basePath: basePath, log: d.Log}
+	a := &authenticator{tenants: d.Tenants, fit: d.FIT, baseURL: d.BaseURL, log: d.Log}
 	a.connect = &auth.ConnectVerifier{Lookup: a.secretLookup, Leeway: d.JWTLeeway}
 
 	e.GET("/healthz", healthz)
@@ -82,6 +78,9 @@ func New(d Deps) *echo.Echo {
 	me.POST("/keys/:id/revoke", kh.revoke)
 	me.DELETE("/keys/:id", kh.revoke)
 	me.GET("/keys/:id/access-log", kh.accessLog)
+
+	admin := e.Group("/api/admin/v1", a.requireUser, requireAdmin(d.Admins))
+	admin.GET("/whoami", whoami)
 
 	rs := newResourceServers(d.VerifyTokens)
 	e.POST("/v1/verify", verify(d.Checker), rs.require)

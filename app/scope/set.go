@@ -52,17 +52,32 @@ func (s Set) Allows(method, path string) bool {
 	if a == AreaUnknown {
 		return false
 	}
-	return s.levels[a-1] >= required(method)
+	return s.levels[a-1] >= required(method, path)
 }
 
-// required returns the level a request method needs. Methods are
-// case-sensitive (RFC 9110), so "get" needs manage.
-func required(method string) Level {
+// required returns the level a request needs. Methods are case-sensitive
+// (RFC 9110), so "get" needs manage. Tempo's read-only search endpoints
+// (POST …/search, e.g. /4/worklogs/search) take their query in a POST body
+// and need only view.
+func required(method, path string) Level {
 	switch method {
 	case "GET", "HEAD", "OPTIONS":
 		return LevelView
+	case "POST":
+		if isSearch(path) {
+			return LevelView
+		}
 	}
 	return LevelManage
+}
+
+// isSearch reports whether the path's last segment (before any query) is
+// "search".
+func isSearch(path string) bool {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return strings.HasSuffix(path, "/search")
 }
 
 // Within reports whether s grants nothing beyond ceiling: every area at no

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func FuzzCanonicalRequest(f *testing.F) {
@@ -41,6 +42,9 @@ func FuzzCanonicalRequest(f *testing.F) {
 			if want := strings.ReplaceAll(url.QueryEscape(s), "+", "%20"); encodeComponent(s) != want {
 				t.Fatalf("encodeComponent(%q) = %q, want %q", s, encodeComponent(s), want)
 			}
+		}
+		if w := wellFormedUTF8(query); !utf8.ValidString(w) || (utf8.ValidString(query) && w != query) {
+			t.Fatalf("wellFormedUTF8(%q) = %q", query, w)
 		}
 		if q := QSH(method, path, query); len(q) != 64 || strings.ToLower(q) != q {
 			t.Fatalf("QSH = %q", q)

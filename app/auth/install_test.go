@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -185,6 +186,11 @@ func TestInstallKeyFetchErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	ecPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallPEM := publicPEM(t, small)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/down":
@@ -193,11 +199,13 @@ func TestInstallKeyFetchErrors(t *testing.T) {
 			_, _ = w.Write([]byte("not a pem"))
 		case "/ec":
 			_, _ = w.Write(ecPEM)
+		case "/small":
+			_, _ = w.Write(smallPEM)
 		}
 	}))
 	defer srv.Close()
 	f := NewInstallKeyFetcher(srv.URL, nil)
-	for _, kid := range []string{"down", "garbage", "ec"} {
+	for _, kid := range []string{"down", "garbage", "ec", "small"} {
 		_, err := f.Key(context.Background(), kid)
 		if err == nil {
 			t.Errorf("kid %q: no error", kid)

@@ -88,10 +88,11 @@ func canonicalQuery(rawQuery string) string {
 
 // decodeComponent decodes a query name or value leniently, like Node's
 // querystring: "+" is a space, a valid %XX is its byte, and a "%" that does
-// not start a valid escape is kept as is.
+// not start a valid escape is kept as is. Bytes that are not UTF-8 become
+// U+FFFD, as the Node and Java reference libraries decode them.
 func decodeComponent(s string) string {
 	if !strings.ContainsAny(s, "+%") {
-		return s
+		return wellFormedUTF8(s)
 	}
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -105,7 +106,7 @@ func decodeComponent(s string) string {
 			b = append(b, c)
 		}
 	}
-	return string(b)
+	return wellFormedUTF8(string(b))
 }
 
 // encodeComponent percent-encodes every byte outside A-Za-z0-9-._~ with

@@ -74,6 +74,10 @@ func TestCanonicalRequest(t *testing.T) {
 		{"repeated with empty", "GET", "/x", "a=&a=1", "GET&/x&a=,1"},
 		{"sorted by encoded name", "GET", "/x", "A=1&%5B=2", "GET&/x&%5B=2&A=1"},
 		{"empty name", "GET", "/x", "=v", "GET&/x&=v"},
+		{"invalid utf-8 byte", "GET", "/x", "a=%FF%FE", "GET&/x&a=%EF%BF%BD%EF%BF%BD"},
+		{"truncated sequence is one replacement", "GET", "/x", "a=%E5%AEz", "GET&/x&a=%EF%BF%BDz"},
+		{"surrogate bytes", "GET", "/x", "a=%ED%A0%80", "GET&/x&a=%EF%BF%BD%EF%BF%BD%EF%BF%BD"},
+		{"raw invalid byte in name", "GET", "/x", "\xff=1", "GET&/x&%EF%BF%BD=1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/keyward/keyward/app/audit"
@@ -134,11 +135,23 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	metrics := handlers.NewMetrics()
+	if accessLog != nil {
+		for name, pick := range map[string]func(w, d, f int64) int64{
+			"written": func(w, _, _ int64) int64 { return w },
+			"dropped": func(_, d, _ int64) int64 { return d },
+			"failed":  func(_, _, f int64) int64 { return f },
+		} {
+			metrics.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "keyward_access_log_" + name + "_total", Help: "Access log records " + name + " by the batch writer.",
+			}, func() float64 { return float64(pick(accessLog.Stats())) }))
+		}
+	}
 	e := handlers.New(handlers.Deps{
 		Log: log, BaseURL: cfg.BaseURL, BodyLimit: cfg.BodyLimit, JWTLeeway: cfg.JWTLeeway, Descriptor: descriptor,
 		DB: db, Tenants: tenantSvc, Lifecycle: tenantSvc, Install: installVerifier, FIT: fit,
 		Keys: keySvc, AccessLog: accessLogStore, Lifetime: tenantSvc, Checker: verifier, VerifyTokens: cfg.VerifyTokens,
-		Admins: admins,
+		Admins: admins, Metrics: metrics,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -34,6 +34,7 @@ type Deps struct {
 	Checker      CredentialChecker
 	VerifyTokens []string
 	Admins       SiteAdmins
+	Metrics      *Metrics // nil: a private registry
 }
 
 // New builds the Echo server with every route.
@@ -45,7 +46,11 @@ func New(d Deps) *echo.Echo {
 	e.Server.ReadTimeout = 30 * time.Second
 	e.Server.IdleTimeout = 120 * time.Second
 
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
 	e.Use(middleware.RequestID())
+	e.Use(d.Metrics.middleware)
 	e.Use(accessLogger(d.Log))
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit(d.BodyLimit))
@@ -56,6 +61,7 @@ func New(d Deps) *echo.Echo {
 
 	e.GET("/healthz", healthz)
 	e.GET("/readyz", readyz(d.DB))
+	e.GET("/metrics", d.Metrics.handler())
 	e.GET("/atlassian-connect.json", descriptor(d.Descriptor))
 
 	lc := &lifecycleHandlers{svc: d.Lifecycle, install: d.Install, auth: a}
@@ -83,7 +89,7 @@ func New(d Deps) *echo.Echo {
 	admin.GET("/whoami", whoami)
 
 	rs := newResourceServers(d.VerifyTokens)
-	e.POST("/v1/verify", verify(d.Checker), rs.require)
+	e.POST("/v1/verify", verify(d.Checker, d.Metrics), rs.require)
 
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		return newAPIError(http.StatusNotFound, "not_found", "no such route")

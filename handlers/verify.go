@@ -98,7 +98,7 @@ func (r *verifyRequest) validate() error {
 
 // verify answers a resource server: 200 with the decision for any well-formed
 // request, whether the credential is good or not.
-func verify(checker CredentialChecker) echo.HandlerFunc {
+func verify(checker CredentialChecker, metrics *Metrics) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req verifyRequest
 		if err := bindJSON(c, &req); err != nil {
@@ -108,6 +108,7 @@ func verify(checker CredentialChecker) echo.HandlerFunc {
 			return err
 		}
 		r := checker.Check(c.Request().Context(), credentials.VerifyRequest{Secret: req.Credential, Method: req.Method, Path: req.Path, IP: req.IP, UserAgent: req.UserAgent})
+		metrics.observeVerify(r.Active, r.Reason)
 		resp := verifyResponse{Active: r.Active, Reason: r.Reason, Tenant: r.TenantID, Principal: r.OwnerAccountID, CredentialID: r.CredentialID, Kind: string(r.Kind), Scopes: r.Scopes}
 		if !r.ExpiresAt.IsZero() {
 			resp.ExpiresAt = &r.ExpiresAt

@@ -20,6 +20,10 @@ const usage = `usage: keyward [command]
 commands:
   serve             run the HTTP server and scheduler (default)
   migrate           apply database migrations and exit
+  run-job NAME      run one job once and print its outcome (reconcile,
+                    personal-data, weekly-report; -tenant ID for one site)
+  seed --demo       fill the local dev site with demo data
+                    [--users 400 --keys 4000 --access-log 40000 --tenant dev]
   config            print the configuration with secrets masked
   manifest connect  print the rendered Connect descriptor
   manifest forge    print the rendered Forge manifest.yml
@@ -54,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, getenv, stdout, stderr)
+	case "run-job":
+		return runJob(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		return seedDemo(ctx, args, getenv, stdout, stderr)
 	case "config":
 		return dumpConfig(getenv, stdout)
 	case "manifest":

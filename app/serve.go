@@ -17,10 +17,14 @@ import (
 	"github.com/keyward/keyward/app/auth"
 	"github.com/keyward/keyward/app/config"
 	"github.com/keyward/keyward/app/credentials"
+	"github.com/keyward/keyward/app/devmode"
+	"github.com/keyward/keyward/app/inventory"
 	"github.com/keyward/keyward/app/jira"
+	"github.com/keyward/keyward/app/oauth"
 	"github.com/keyward/keyward/app/seal"
 	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/app/tenants"
+	"github.com/keyward/keyward/frontend"
 	"github.com/keyward/keyward/handlers"
 	"github.com/keyward/keyward/manifest"
 )
@@ -130,6 +134,33 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 
 	jiraClient := jira.NewClient(httpClient, tenantSvc, cfg.ConnectAppKey, log)
 	admins := tenants.NewAdminChecker(jiraClient, time.Minute)
+	inventorySvc := inventory.NewService(store.NewInventory(db), keySvc, verifier, auditStore, db, log)
+	var devTokens handlers.DevTokens
+	if cfg.Dev {
+		site, err := ensureDevSite(ctx, cfg, tenantSvc, db)
+		if err != nil {
+			return err
+		}
+		admins.SetDevAdmins(site.TenantID, devmode.AdminAccountID)
+		devTokens = site
+	}
+	oauthSvc := oauth.NewService(oauth.Config{
+		Issuer: cfg.BaseURL, AccessTTL: cfg.OAuthAccessTTL, RefreshTTL: cfg.OAuthRefreshTTL, CodeTTL: cfg.OAuthCodeTTL,
+		Consent: oauth.ConsentPages{Dev: cfg.Dev, BaseURL: cfg.BaseURL, AppKey: cfg.ConnectAppKey, ForgePattern: cfg.ForgeConsentURL},
+	}, oauth.Deps{
+		Store: store.NewOAuth(db), Credentials: credStore, Revoker: keySvc, Tenants: tenantSvc, Groups: jiraClient,
+		Audit: auditStore, Tx: db, Log: log,
+	})
+	ob, err := newOffboarding(cfg, db, log, keySvc, jiraClient, sealer)
+	if err != nil {
+		return err
+	}
+	bg.Go(func() { ob.svc.RunWorkers(bgCtx, ob.workers) })
+	if cfg.Scheduler {
+		ob.sched.Start()
+	} else {
+		log.Warn("KEYWARD_SCHEDULER is off: jobs run only when started by hand")
+	}
 
 	descriptor, err := manifest.Connect(manifestParams(cfg))
 	if err != nil {
@@ -152,6 +183,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		DB: db, Tenants: tenantSvc, Lifecycle: tenantSvc, Install: installVerifier, FIT: fit,
 		Keys: keySvc, AccessLog: accessLogStore, Lifetime: tenantSvc, Checker: verifier, VerifyTokens: cfg.VerifyTokens,
 		Admins: admins, Metrics: metrics,
+		Inventory: inventorySvc, Dev: devTokens,
+		OAuth: oauthSvc, OAuthClients: oauthSvc,
+		UserEvents: ob.svc, Offboard: ob.svc, Jobs: ob.sched,
+		UI: frontend.Dist(),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -161,6 +196,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Server.Serve(ln) }()
 	log.WithFields(logrus.Fields{"addr": ln.Addr().String(), "database": db.Dialect(), "version": version}).Info("keyward listening")
+	if cfg.Dev {
+		logDevURLs(log, ln.Addr().String())
+	}
 
 	select {
 	case err := <-srvErr:
@@ -175,5 +213,6 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err := e.Shutdown(shutdownCtx); err != nil {
 		log.WithError(err).Warn("http shutdown")
 	}
+	ob.sched.Stop(shutdownCtx)
 	return nil
 }

@@ -20,13 +20,9 @@ func bindJSON(c echo.Context, dst any) error {
 	if ct != "" && !strings.HasPrefix(strings.ToLower(ct), echo.MIMEApplicationJSON) {
 		return models.Invalid("body", "Content-Type must be application/json")
 	}
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readBody(c)
 	if err != nil {
-		var tooLarge *echo.HTTPError
-		if errors.As(err, &tooLarge) {
-			return tooLarge
-		}
-		return models.Invalid("body", "could not read the request body")
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return models.Invalid("body", "a JSON object is required")
@@ -40,6 +36,20 @@ func bindJSON(c echo.Context, dst any) error {
 		return models.Invalid("body", "only one JSON object is allowed")
 	}
 	return nil
+}
+
+// readBody reads the whole request body. A body over the size limit (also
+// one sent without Content-Length) gives the limit middleware's 413.
+func readBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *echo.HTTPError
+		if errors.As(err, &tooLarge) {
+			return nil, tooLarge
+		}
+		return nil, models.Invalid("body", "could not read the request body")
+	}
+	return body, nil
 }
 
 func jsonFieldError(err error) error {

@@ -2,21 +2,25 @@ package handlers
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keyward/keyward/app/offboard"
 	"github.com/keyward/keyward/models"
 )
 
 // forgeEvent is the envelope of a Forge product or lifecycle event.
 type forgeEvent struct {
 	EventType string `json:"eventType"`
+	Payload   *struct {
+		EventType string `json:"eventType"`
+	} `json:"payload"` // product events nest the event type here
 }
 
 type forgeHandlers struct {
-	auth *authenticator
+	auth  *authenticator
+	users UserEvents // nil: user events are unsupported
 }
 
 // events receives Forge triggers. The tenant is created or refreshed from the
@@ -28,18 +32,26 @@ func (h *forgeHandlers) events(c echo.Context) error {
 		return err
 	}
 	setPrincipal(c, p)
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readBody(c)
 	if err != nil {
-		return models.Invalid("body", "could not read the request body")
+		return err
 	}
 	var ev forgeEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return jsonFieldError(err)
 	}
+	if ev.EventType == "" && ev.Payload != nil {
+		ev.EventType = ev.Payload.EventType
+	}
 	switch ev.EventType {
 	case "avi:forge:installed:app", "avi:forge:upgraded:app":
 		requestLog(c, h.auth.log).WithField("event", ev.EventType).WithField("app_version", claims.AppVersion).Info("forge installation event")
 		return c.NoContent(http.StatusNoContent)
+	case "avi:jira:created:user", "avi:jira:updated:user", "avi:jira:deleted:user":
+		if h.users == nil {
+			return newAPIError(http.StatusUnprocessableEntity, "unsupported_event", "this endpoint does not handle "+ev.EventType)
+		}
+		return ingestUserEvent(c, h.users, offboard.SourceForge, "", body)
 	case "":
 		return models.Invalid("eventType", "required")
 	default:

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -35,9 +34,9 @@ type lifecycleHandlers struct {
 
 func readInstallPayload(c echo.Context) (tenants.InstallPayload, error) {
 	var p tenants.InstallPayload
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readBody(c)
 	if err != nil {
-		return p, models.Invalid("body", "could not read the request body")
+		return p, err
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
 		return p, jsonFieldError(err)

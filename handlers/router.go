@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"io/fs"
 	"net/http"
 	"time"
 
@@ -34,7 +35,15 @@ type Deps struct {
 	Checker      CredentialChecker
 	VerifyTokens []string
 	Admins       SiteAdmins
-	Metrics      *Metrics // nil: a private registry
+	Metrics      *Metrics         // nil: a private registry
+	Inventory    InventoryService // nil: no admin inventory routes
+	Dev          DevTokens        // nil: no /dev routes (dev mode off)
+	OAuth        OAuthServer      // nil: no OAuth routes
+	OAuthClients OAuthClientAdmin // nil: no OAuth client admin routes
+	UI           fs.FS            // the built frontend (frontend.Dist()); nil: no /ui routes
+	UserEvents   UserEvents       // nil: no user webhooks or Forge user events
+	Offboard     OffboardAdmin    // nil: no offboarding admin routes
+	Jobs         JobAdmin         // nil: no job admin routes
 }
 
 // New builds the Echo server with every route.
@@ -70,7 +79,10 @@ func New(d Deps) *echo.Echo {
 	e.POST("/lifecycle/enabled", lc.toggled(Lifecycle.ConnectEnabled))
 	e.POST("/lifecycle/disabled", lc.toggled(Lifecycle.ConnectDisabled))
 
-	fh := &forgeHandlers{auth: a}
+	fh := &forgeHandlers{auth: a, users: d.UserEvents}
+	if d.UserEvents != nil {
+		e.POST("/webhooks/jira/user", jiraUserWebhook(d.UserEvents), a.requireConnect(false))
+	}
 	e.POST("/forge/events", fh.events)
 	e.POST("/forge/ui/whoami", fh.whoami, a.requireForge)
 
@@ -87,9 +99,26 @@ func New(d Deps) *echo.Echo {
 
 	admin := e.Group("/api/admin/v1", a.requireUser, requireAdmin(d.Admins))
 	admin.GET("/whoami", whoami)
+	if d.Inventory != nil {
+		(&inventoryHandlers{svc: d.Inventory, log: d.Log}).register(admin)
+	}
+	if d.Dev != nil {
+		registerDev(e, d.Dev)
+	}
 
 	rs := newResourceServers(d.VerifyTokens)
 	e.POST("/v1/verify", verify(d.Checker, d.Metrics), rs.require)
+	registerOAuth(e, me, admin, d, rs)
+	if d.Offboard != nil {
+		(&offboardAdmin{svc: d.Offboard, jobs: d.Jobs}).register(admin)
+	}
+
+	if d.UI != nil {
+		ui := &uiHandler{files: d.UI}
+		e.GET("/ui", uiRoot)
+		e.GET("/ui/*", ui.serve)
+		e.HEAD("/ui/*", ui.serve)
+	}
 
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		return newAPIError(http.StatusNotFound, "not_found", "no such route")

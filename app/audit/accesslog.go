@@ -115,6 +115,9 @@ func (w *AccessLogWriter) write(ctx context.Context, batch []models.AccessLogEnt
 			w.written.Add(int64(len(batch)))
 			return
 		}
+		if attempt == 2 {
+			break // no point waiting after the last attempt
+		}
 		select {
 		case <-ctx.Done():
 			attempt = 3

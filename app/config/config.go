@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	bytesize "github.com/labstack/gommon/bytes"
 )
 
 // Config is the whole configuration of one keyward process.
@@ -39,6 +41,18 @@ type Config struct {
 	DefaultMaxKeyDays     int           `env:"KEYWARD_MAX_KEY_DAYS"`
 	Scheduler             bool          `env:"KEYWARD_SCHEDULER"`
 	Dev                   bool          `env:"KEYWARD_DEV"`
+	OAuthAccessTTL        time.Duration `env:"KEYWARD_OAUTH_ACCESS_TTL"`
+	OAuthRefreshTTL       time.Duration `env:"KEYWARD_OAUTH_REFRESH_TTL"`
+	OAuthCodeTTL          time.Duration `env:"KEYWARD_OAUTH_CODE_TTL"`
+	ForgeConsentURL       string        `env:"KEYWARD_FORGE_CONSENT_URL"`
+	ReconcileSchedule     string        `env:"KEYWARD_RECONCILE_SCHEDULE"`
+	PDRSchedule           string        `env:"KEYWARD_PDR_SCHEDULE"`
+	WeeklyReportSchedule  string        `env:"KEYWARD_WEEKLY_REPORT_SCHEDULE"`
+	ReconcileConcurrency  int           `env:"KEYWARD_RECONCILE_CONCURRENCY"`
+	WebhookWorkers        int           `env:"KEYWARD_WEBHOOK_WORKERS"`
+	WebhookMaxAttempts    int           `env:"KEYWARD_WEBHOOK_MAX_ATTEMPTS"`
+	WebhookPoll           time.Duration `env:"KEYWARD_WEBHOOK_POLL"`
+	AtlassianAPIURL       string        `env:"KEYWARD_ATLASSIAN_API_URL"`
 }
 
 // Defaults used when a variable is unset.
@@ -132,6 +146,18 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DefaultMaxKeyDays = integer("KEYWARD_MAX_KEY_DAYS", 365, 1, maxKeyLifetimeDaysCeiling)
 	c.Scheduler = boolean("KEYWARD_SCHEDULER", true)
 	c.Dev = boolean("KEYWARD_DEV", false)
+	c.OAuthAccessTTL = dur("KEYWARD_OAUTH_ACCESS_TTL", time.Hour)
+	c.OAuthRefreshTTL = dur("KEYWARD_OAUTH_REFRESH_TTL", 90*24*time.Hour)
+	c.OAuthCodeTTL = dur("KEYWARD_OAUTH_CODE_TTL", 60*time.Second)
+	c.ForgeConsentURL = str("KEYWARD_FORGE_CONSENT_URL", "")
+	c.ReconcileSchedule = str("KEYWARD_RECONCILE_SCHEDULE", "*/15 * * * *")
+	c.PDRSchedule = str("KEYWARD_PDR_SCHEDULE", "0 3 * * *")
+	c.WeeklyReportSchedule = str("KEYWARD_WEEKLY_REPORT_SCHEDULE", "0 6 * * 1")
+	c.ReconcileConcurrency = integer("KEYWARD_RECONCILE_CONCURRENCY", 8, 1, 64)
+	c.WebhookWorkers = integer("KEYWARD_WEBHOOK_WORKERS", 4, 1, 64)
+	c.WebhookMaxAttempts = integer("KEYWARD_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100)
+	c.WebhookPoll = dur("KEYWARD_WEBHOOK_POLL", 250*time.Millisecond)
+	c.AtlassianAPIURL = strings.TrimRight(str("KEYWARD_ATLASSIAN_API_URL", "https://api.atlassian.com"), "/")
 
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
@@ -171,6 +197,9 @@ func (c *Config) validate() []error {
 	if c.JWTLeeway > MaxJWTLeeway {
 		errs = append(errs, fmt.Errorf("KEYWARD_JWT_LEEWAY: %s exceeds the maximum of %s", c.JWTLeeway, MaxJWTLeeway))
 	}
+	if n, err := bytesize.Parse(c.BodyLimit); err != nil || n <= 0 {
+		errs = append(errs, fmt.Errorf("KEYWARD_BODY_LIMIT: %q is not a size like 1M or 512K", c.BodyLimit))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("KEYWARD_LOG_FORMAT: %q must be json or text", c.LogFormat))
 	}
@@ -185,6 +214,8 @@ func (c *Config) validate() []error {
 	if c.RevocationPoll <= 0 || c.RevocationPoll > time.Second {
 		errs = append(errs, fmt.Errorf("KEYWARD_REVOCATION_POLL: %s must be more than 0 and at most 1s", c.RevocationPoll))
 	}
+	errs = append(errs, c.validateOAuth()...)
+	errs = append(errs, c.validateOffboarding()...)
 	if c.Dev {
 		host, _, _ := net.SplitHostPort(c.Addr)
 		if !isLoopbackHost(host) {
@@ -255,4 +286,25 @@ func (c *Config) ResolveEncryptionKey(generate func() ([]byte, error)) (key []by
 		return nil, false, fmt.Errorf("write %s: %w", path, err)
 	}
 	return k, true, f.Sync()
+}
+
+// validateOAuth checks the OAuth lifetimes and the Forge consent page URL.
+func (c *Config) validateOAuth() []error {
+	var errs []error
+	if c.OAuthAccessTTL < time.Minute || c.OAuthAccessTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("KEYWARD_OAUTH_ACCESS_TTL: %s must be from 1m to 24h", c.OAuthAccessTTL))
+	}
+	if c.OAuthRefreshTTL < c.OAuthAccessTTL || c.OAuthRefreshTTL > 5000*24*time.Hour {
+		errs = append(errs, fmt.Errorf("KEYWARD_OAUTH_REFRESH_TTL: %s must be at least KEYWARD_OAUTH_ACCESS_TTL and at most 120000h", c.OAuthRefreshTTL))
+	}
+	if c.OAuthCodeTTL < 10*time.Second || c.OAuthCodeTTL > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("KEYWARD_OAUTH_CODE_TTL: %s must be from 10s to 10m", c.OAuthCodeTTL))
+	}
+	if v := c.ForgeConsentURL; v != "" {
+		u, err := url.Parse(strings.NewReplacer("{siteUrl}", "https://site.example", "{request}", "r").Replace(v))
+		if err != nil || u.Scheme != "https" || u.Host == "" || !strings.Contains(v, "{request}") {
+			errs = append(errs, fmt.Errorf("KEYWARD_FORGE_CONSENT_URL: %q must be an https URL pattern containing {request} (and usually {siteUrl})", v))
+		}
+	}
+	return errs
 }

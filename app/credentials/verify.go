@@ -48,6 +48,7 @@ type entry struct {
 	revoked                       bool
 	ownerInactive                 bool
 	unknown                       bool // negative entry: no such secret
+	accessToken                   bool // an OAuth access token: its secret expiry is its own lifetime
 	loadedAt                      int64
 
 	usage usage
@@ -98,7 +99,7 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) Result {
 	e := v.byHash[h]
 	v.mu.RUnlock()
 	if e == nil || (e.unknown && now.UnixNano()-e.loadedAt > int64(v.negTTL)) {
-		e = v.load(ctx, h, now)
+		e = v.load(ctx, h, kind == token.KindAccessToken, now)
 	}
 	return v.decide(e, req, now)
 }
@@ -108,8 +109,8 @@ func (v *Verifier) decide(e *entry, req VerifyRequest, now time.Time) Result {
 		return Result{Reason: models.ReasonUnknown}
 	}
 	r := Result{TenantID: e.tenantID, CredentialID: e.credentialID, Kind: e.kind, OwnerAccountID: e.owner, Scopes: e.scopes}
-	if e.expiresAt != 0 {
-		r.ExpiresAt = time.Unix(0, e.expiresAt).UTC()
+	if exp := e.resultExpiry(); exp != 0 {
+		r.ExpiresAt = time.Unix(0, exp).UTC()
 	}
 	n := now.UnixNano()
 	switch {
@@ -118,9 +119,13 @@ func (v *Verifier) decide(e *entry, req VerifyRequest, now time.Time) Result {
 	case e.expiresAt != 0 && n >= e.expiresAt:
 		r.Reason = models.ReasonExpired
 	case e.secretExpiresAt != 0 && n >= e.secretExpiresAt:
-		// A secret replaced by a regenerate: the credential lives on, this
-		// secret does not.
+		// An access token past its own lifetime has expired; an API key
+		// secret replaced by a regenerate was revoked (the credential lives
+		// on, this secret does not).
 		r.Reason = models.ReasonRevoked
+		if e.accessToken {
+			r.Reason = models.ReasonExpired
+		}
 	case e.ownerInactive:
 		r.Reason = models.ReasonOwnerInactive
 	case !e.set.Allows(req.Method, req.Path):
@@ -134,9 +139,18 @@ func (v *Verifier) decide(e *entry, req VerifyRequest, now time.Time) Result {
 	return r
 }
 
+// resultExpiry is the expiry a Result reports: the credential's, or for an
+// access token the earlier of the grant's and the token's own.
+func (e *entry) resultExpiry() int64 {
+	if e.accessToken && e.secretExpiresAt != 0 && (e.expiresAt == 0 || e.secretExpiresAt < e.expiresAt) {
+		return e.secretExpiresAt
+	}
+	return e.expiresAt
+}
+
 // load reads a secret from the database and caches it, unless an
-// invalidation raced with the read.
-func (v *Verifier) load(ctx context.Context, h [32]byte, now time.Time) *entry {
+// invalidation raced with the read. accessToken tells the kind of secret.
+func (v *Verifier) load(ctx context.Context, h [32]byte, accessToken bool, now time.Time) *entry {
 	epoch := v.epoch.Load()
 	m, err := v.store.FindBySecret(ctx, h[:])
 	var e *entry
@@ -154,7 +168,7 @@ func (v *Verifier) load(ctx context.Context, h [32]byte, now time.Time) *entry {
 		e = &entry{
 			tenantID: m.TenantID, credentialID: m.ID, owner: m.OwnerAccountID, kind: m.Kind,
 			set: set, scopes: set.Strings(), revoked: m.RevokedAt != nil, ownerInactive: !m.OwnerActive,
-			loadedAt: now.UnixNano(),
+			accessToken: accessToken, loadedAt: now.UnixNano(),
 		}
 		if m.ExpiresAt != nil {
 			e.expiresAt = m.ExpiresAt.UnixNano()

@@ -152,6 +152,7 @@ type RevokeFilter struct {
 	OwnerAccountID string   // empty: any owner
 	ClientID       string   // empty: any OAuth client
 	Kind           models.CredentialKind
+	Match          *CredentialFilter // nil: no further restriction; else also an inventory filter (admin bulk revocation)
 }
 
 // RevokeMatching revokes every active credential matching f in one
@@ -175,6 +176,15 @@ func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at tim
 		}
 		if f.Kind != "" {
 			q = q.Where("kind = ?", f.Kind)
+		}
+		if f.Match != nil {
+			m := *f.Match
+			m.TenantID = f.TenantID
+			w, err := m.conditions()
+			if err != nil {
+				return err
+			}
+			q = q.Where("id IN (SELECT c.id FROM credentials c WHERE "+w.String()+")", w.args...)
 		}
 		if s.db.IsPostgres() {
 			q = q.Clauses(forUpdate())

@@ -39,10 +39,12 @@ func TestTenantsCreateAndGet(t *testing.T) {
 			t.Fatalf("Create: %v", err)
 		}
 		lookups := map[string]func() (*models.Tenant, error){
-			"Get":                 func() (*models.Tenant, error) { return s.Get(ctx, "t-1") },
-			"ByClientKey":         func() (*models.Tenant, error) { return s.ByClientKey(ctx, "ck-1") },
-			"ByForgeInstallation": func() (*models.Tenant, error) { return s.ByForgeInstallation(ctx, "ari:cloud:ecosystem::installation/1") },
-			"ByCloudID":           func() (*models.Tenant, error) { return s.ByCloudID(ctx, "cloud-1") },
+			"Get":         func() (*models.Tenant, error) { return s.Get(ctx, "t-1") },
+			"ByClientKey": func() (*models.Tenant, error) { return s.ByClientKey(ctx, "ck-1") },
+			"ByForgeInstallation": func() (*models.Tenant, error) {
+				return s.ByForgeInstallation(ctx, "ari:cloud:ecosystem::installation/1")
+			},
+			"ByCloudID": func() (*models.Tenant, error) { return s.ByCloudID(ctx, "cloud-1") },
 		}
 		for name, get := range lookups {
 			got, err := get()
@@ -73,10 +75,13 @@ func assertTenant(t *testing.T, what string, got, want *models.Tenant) {
 			t.Errorf("%s: %s = %v, want %v", what, p.name, p.got, p.want)
 		}
 	}
-	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+	// PostgreSQL keeps microseconds (rounded).
+	if !sameMicro(got.CreatedAt, want.CreatedAt) || !sameMicro(got.UpdatedAt, want.UpdatedAt) {
 		t.Errorf("%s: created/updated = %v/%v, want %v/%v", what, got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 	}
 }
+
+func sameMicro(a, b time.Time) bool { return a.Sub(b).Abs() < time.Microsecond }
 
 func TestTenantsSave(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
@@ -90,8 +95,14 @@ func TestTenantsSave(t *testing.T) {
 		tn.State, tn.UninstalledAt, tn.UpdatedAt = models.TenantUninstalled, &later, later
 		tn.SharedSecretEnc = []byte("sealed")
 		tn.ForgeInstallationID = "inst-1"
+		before := time.Now()
 		if err := s.Save(ctx, tn); err != nil {
 			t.Fatalf("Save: %v", err)
+		}
+		// Save stamps updated_at itself (GORM's autoUpdateTime) and writes
+		// the stamp back into tn.
+		if tn.UpdatedAt.Before(before.Add(-time.Second)) {
+			t.Errorf("UpdatedAt after Save = %v, want about now", tn.UpdatedAt)
 		}
 		got, err := s.Get(ctx, "t-1")
 		if err != nil {

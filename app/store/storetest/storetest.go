@@ -131,8 +131,9 @@ func SerializeMigrations(t testing.TB, dialect string, fn func()) {
 }
 
 // PostgresURL creates an empty schema for the test and returns a URL whose
-// search_path selects it. The schema is dropped when the test ends; close
-// every pool opened on the URL before that (t.Cleanup runs last-in first).
+// search_path (a runtime parameter pgx passes on) selects it. The schema is
+// dropped when the test ends; close every pool opened on the URL before
+// that (t.Cleanup runs last-in first).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	admin := adminDB(t)
@@ -157,6 +158,8 @@ func PostgresURL(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("synchronous_commit", "off") // tests need no durability; commits skip the WAL flush
+
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -1,0 +1,263 @@
+package offboard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/keyward/keyward/app/credentials"
+	"github.com/keyward/keyward/app/jira"
+	"github.com/keyward/keyward/app/store"
+	"github.com/keyward/keyward/models"
+)
+
+// Reconcile checks the owners of live credentials of every site in the
+// run against Jira's user API and revokes what inactive or deleted owners
+// hold. Each site gets a report; a failing site is recorded and the others
+// go on.
+func (s *Service) Reconcile(ctx context.Context, run Run) (Counts, error) {
+	return s.eachSite(ctx, run, "reconcile", func(ctx context.Context, t *models.Tenant, total Counts) (Counts, error) {
+		rep, err := s.ReconcileSite(ctx, t, run, total)
+		if rep == nil {
+			return Counts{}, err
+		}
+		return Counts{"owners_checked": int64(rep.OwnersChecked), "revoked": int64(rep.Revoked), "stale": int64(rep.Stale),
+			"expired": int64(rep.Expired), "errors": int64(rep.Errors), "reports": 1}, err
+	})
+}
+
+// siteRun is the state of one site's reconciliation.
+type siteRun struct {
+	s        *Service
+	t        *models.Tenant
+	run      Run
+	settings *models.OffboardingSettings
+	report   *models.Report
+	before   Counts // counters of the sites done earlier in the run
+
+	mu       sync.Mutex
+	counts   Counts
+	batches  int
+	lastNote time.Time
+}
+
+// ReconcileSite reconciles one site and stores its report. Work done
+// before a failure (or cancellation) stays done; the report says where it
+// stopped.
+func (s *Service) ReconcileSite(ctx context.Context, t *models.Tenant, run Run, before Counts) (*models.Report, error) {
+	start := s.now()
+	rep := &models.Report{TenantID: t.ID, Kind: models.ReportReconcile, Status: "running", StartedAt: start, FinishedAt: start}
+	if run.RunID > 0 {
+		rep.RunID = &run.RunID
+	}
+	if err := s.Reports.Create(ctx, rep); err != nil {
+		return nil, err
+	}
+	settings, err := s.Deps.Settings.Get(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	r := &siteRun{s: s, t: t, run: run, settings: settings, report: rep, before: before, counts: Counts{}}
+	err = r.reconcile(ctx)
+
+	// The outcome is recorded even when the run was cancelled.
+	fctx := context.WithoutCancel(ctx)
+	rep.FinishedAt = s.now()
+	rep.DurationMS = rep.FinishedAt.Sub(start).Milliseconds()
+	rep.OwnersChecked, rep.Revoked = int(r.counts["owners_checked"]), int(r.counts["revoked"])
+	rep.Stale, rep.Expired = int(r.counts["stale"]), int(r.counts["expired"])
+	rep.Status = "ok"
+	if err != nil {
+		rep.Status, rep.Errors, rep.Error = "error", 1, clipError(err)
+		if ctx.Err() != nil {
+			rep.Error = "interrupted: " + rep.Error
+		}
+		_ = s.Reports.AddItems(fctx, []models.ReportItem{{ReportID: rep.ID, TenantID: t.ID, Kind: models.ItemError, Detail: rep.Error}})
+	}
+	summary, _ := json.Marshal(r.counts)
+	rep.Summary = string(summary)
+	if ferr := s.Reports.Finish(fctx, rep); ferr != nil {
+		return rep, errors.Join(err, ferr)
+	}
+	if ctx.Err() == nil {
+		s.deliver(fctx, t, settings, rep)
+	}
+	return rep, err
+}
+
+func (r *siteRun) reconcile(ctx context.Context) error {
+	s := r.s
+	owners, err := s.Users.ActiveOwners(ctx, r.t.ID, s.now())
+	if err != nil {
+		return err
+	}
+	r.add(Counts{"owners_total": int64(len(owners))})
+	batches := chunk(owners, jira.MaxBulkUsers)
+	s.Log.WithFields(logrus.Fields{"tenant": r.t.ID, "owners": len(owners), "batches": len(batches)}).Info("reconcile: checking owners")
+
+	bctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan []string)
+	var wg sync.WaitGroup
+	for range min(s.opts.ReconcileConcurrency, len(batches)) {
+		wg.Go(func() {
+			for ids := range work {
+				if bctx.Err() != nil {
+					continue
+				}
+				if err := r.batch(bctx, ids); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for _, ids := range batches {
+		select {
+		case work <- ids:
+		case <-bctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := context.Cause(bctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return r.credentialsPhase(ctx)
+}
+
+// batch checks up to 90 owners with one user/bulk call (more when Jira
+// pages the answer) and revokes what the inactive ones hold.
+func (r *siteRun) batch(ctx context.Context, ids []string) error {
+	s := r.s
+	found, err := s.Jira.BulkUsers(ctx, r.t, ids)
+	if err != nil {
+		return fmt.Errorf("jira user/bulk: %w", err)
+	}
+	now := s.now()
+	checks := make([]store.UserCheck, len(ids))
+	var gone, inactive []string
+	for i, id := range ids {
+		u, ok := found[id]
+		checks[i] = store.UserCheck{AccountID: id, Found: ok, Active: u.Active, DisplayName: u.DisplayName,
+			AccountType: u.AccountType, Email: u.EmailAddress, KeepAccess: r.settings.IsExempt(id)}
+		switch {
+		case !ok:
+			gone = append(gone, id)
+		case !u.Active:
+			inactive = append(inactive, id)
+		}
+	}
+	if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
+		return err
+	}
+	c := Counts{"owners_checked": int64(len(ids)), "owners_missing": int64(len(gone)), "owners_inactive": int64(len(inactive))}
+	var items []models.ReportItem
+	item := func(kind, owner, credID, reason, detail string) {
+		items = append(items, models.ReportItem{ReportID: r.report.ID, TenantID: r.t.ID, Kind: kind, OwnerAccountID: owner, CredentialID: credID, Reason: reason, Detail: detail, At: &now})
+	}
+	held, err := r.withinGrace(ctx, inactive, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range append(gone, inactive...) {
+		detail := "inactive in Jira"
+		if _, ok := found[id]; !ok {
+			detail = "unknown to Jira (deleted)"
+		}
+		switch {
+		case r.settings.IsExempt(id):
+			item(models.ItemExempt, id, "", ReasonReconciled, detail+"; exempt from auto-revoke")
+			c["owners_exempt"]++
+			continue
+		case !r.settings.AutoRevoke:
+			item(models.ItemInactive, id, "", ReasonReconciled, detail+"; auto-revoke is off")
+			continue
+		case !held[id].IsZero():
+			item(models.ItemInactive, id, "", ReasonReconciled, detail+"; grace period until "+held[id].Format(time.RFC3339))
+			c["owners_in_grace"]++
+			continue
+		}
+		revoked, err := s.Revoker.RevokeOwner(ctx, r.t.ID, id, credentials.Revocation{
+			Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
+			Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "jira": detail},
+		})
+		if err != nil {
+			return fmt.Errorf("revoke credentials of %s: %w", id, err)
+		}
+		for i := range revoked {
+			item(models.ItemRevoked, id, revoked[i].ID, ReasonReconciled, detail)
+		}
+		c["revoked"] += int64(len(revoked))
+	}
+	if err := s.Reports.AddItems(ctx, items); err != nil {
+		return err
+	}
+	r.add(c)
+	return nil
+}
+
+// withinGrace returns, for inactive owners still inside the site's grace
+// period, when it ends. Deleted owners get no grace.
+func (r *siteRun) withinGrace(ctx context.Context, inactive []string, now time.Time) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if r.settings.GraceSeconds <= 0 || len(inactive) == 0 {
+		return out, nil
+	}
+	since, err := r.s.Users.InactiveSince(ctx, r.t.ID, inactive)
+	if err != nil {
+		return nil, err
+	}
+	grace := time.Duration(r.settings.GraceSeconds) * time.Second
+	for _, id := range inactive {
+		t, ok := since[id]
+		if !ok {
+			t = now
+		}
+		if due := t.Add(grace); now.Before(due) {
+			out[id] = due
+		}
+	}
+	return out, nil
+}
+
+// add merges counters and reports progress after each batch (at most
+// every 200 ms, and for the last batch).
+func (r *siteRun) add(c Counts) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts.Add(c)
+	if _, ok := c["owners_checked"]; !ok {
+		return
+	}
+	r.batches++
+	now := time.Now()
+	last := r.counts["owners_checked"] >= r.counts["owners_total"]
+	if !last && now.Sub(r.lastNote) < 200*time.Millisecond {
+		return
+	}
+	r.lastNote = now
+	total := Counts{}
+	total.Add(r.before)
+	total.Add(r.counts)
+	note := fmt.Sprintf("site %s: %d of %d owners checked", r.t.ID, r.counts["owners_checked"], r.counts["owners_total"])
+	r.run.progress(total, note)
+	r.s.Log.WithFields(logrus.Fields{"tenant": r.t.ID, "checked": r.counts["owners_checked"], "total": r.counts["owners_total"], "revoked": r.counts["revoked"]}).Debug("reconcile: progress")
+}
+
+func chunk(ids []string, n int) [][]string {
+	var out [][]string
+	for start := 0; start < len(ids); start += n {
+		out = append(out, ids[start:min(start+n, len(ids))])
+	}
+	return out
+}

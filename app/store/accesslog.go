@@ -70,8 +70,11 @@ func (s *AccessLog) List(ctx context.Context, f AccessLogFilter) ([]models.Acces
 	if f.BeforeID > 0 {
 		q = q.Where("id < ?", f.BeforeID)
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
+	switch {
+	case f.Limit <= 0:
 		f.Limit = 100
+	case f.Limit > 1000:
+		f.Limit = 1000
 	}
 	var out []models.AccessLogEntry
 	err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error

@@ -2,6 +2,9 @@ module github.com/keyward/keyward
 
 go 1.26.8
 
+// npm's install trees hold no Go code.
+ignore ./frontend/node_modules
+
 require (
 	github.com/glebarez/sqlite v1.11.0
 	github.com/google/uuid v1.6.0
@@ -14,7 +17,7 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
-require golang.org/x/oauth2 v0.38.0 // indirect
+require golang.org/x/oauth2 v0.38.0
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

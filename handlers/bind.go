@@ -67,12 +67,24 @@ func jsonFieldError(err error) error {
 	case errors.As(err, &synErr):
 		return models.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", synErr.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return models.Invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field")
+		return models.Invalid(shortField(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)), "unknown field")
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return models.Invalid("body", "truncated JSON")
 	default:
 		return models.Invalid("body", "malformed JSON")
 	}
+}
+
+// maxFieldName caps how much of an unknown field's name an error repeats
+// (to the client and into the log): a name is the caller's input and may be
+// anything, up to the body limit.
+const maxFieldName = 64
+
+func shortField(name string) string {
+	if len(name) <= maxFieldName {
+		return name
+	}
+	return strings.ToValidUTF8(name[:maxFieldName], "") + "…"
 }
 
 func jsonTypeName(kind string) string {

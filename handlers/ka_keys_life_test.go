@@ -14,7 +14,7 @@ import (
 	"github.com/keyward/keyward/models"
 )
 
-const kaOwner = "557058:kaOwner-0000-0000"
+const kaOwner = "557058:alice-0000-0000"
 
 // TestKeyLifeThroughTheRouter walks one API key through its whole life over
 // HTTP: create, list/get (never the secret), verify allowed and

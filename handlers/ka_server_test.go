@@ -123,7 +123,7 @@ func (st *kaSite) contextJWT(t testing.TB, accountID string) string {
 func kaSignJWT(t testing.TB, clientKey, accountID, qsh string, secret []byte) string {
 	t.Helper()
 	now := time.Now()
-	tok, err := jwt.NewBuilder().Issuer(clientKey).Subject(accountID).IssuedAt(now).Expiration(now.Add(3 * time.Minute)).Claim("qsh", qsh).Build()
+	tok, err := jwt.NewBuilder().Issuer(clientKey).Subject(accountID).IssuedAt(now).Expiration(now.Add(3*time.Minute)).Claim("qsh", qsh).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,12 @@ type Service struct {
 // NewService builds the key service. The verifier is told about every
 // change at once.
 func NewService(st Store, audit Auditor, tx TxRunner, verifier *Verifier, log *logrus.Entry) *Service {
-	return &Service{store: st, audit: audit, tx: tx, verifier: verifier, log: log, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: st, audit: audit, tx: tx, verifier: verifier, log: log, now: utcMicros}
 }
+
+// utcMicros is the service clock: UTC, truncated to the microsecond that
+// PostgreSQL keeps, so a key as returned at creation equals the key as
+// read back later (PostgreSQL would round the nanoseconds away).
+func utcMicros() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

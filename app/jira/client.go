@@ -117,11 +117,12 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	var se *StatusError
 	backoff := min(c.maxBackoff, time.Duration(1<<(attempt-1))*500*time.Millisecond)
 	backoff = backoff/2 + rand.N(backoff/2+1)
+	// A 429 unwraps to its *StatusError too: check it first.
+	var re *retryAfterError
+	if errors.As(err, &re) {
+		return min(re.wait, c.maxBackoff), true
+	}
 	if !errors.As(err, &se) {
-		var re *retryAfterError
-		if errors.As(err, &re) {
-			return min(re.wait, c.maxBackoff), true
-		}
 		// Network errors are retried like 5xx.
 		return backoff, !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrNotConfigured)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -92,7 +93,10 @@ func (s *Service) ReconcileSite(ctx context.Context, t *models.Tenant, run Run, 
 
 func (r *siteRun) reconcile(ctx context.Context) error {
 	s := r.s
+	t0 := time.Now()
 	owners, err := s.Users.ActiveOwners(ctx, r.t.ID, s.now())
+	timing("owners", t0)
+	defer timing("credphase-end", time.Now())
 	if err != nil {
 		return err
 	}
@@ -139,7 +143,10 @@ feed:
 // pages the answer) and revokes what the inactive ones hold.
 func (r *siteRun) batch(ctx context.Context, ids []string) error {
 	s := r.s
+	t0 := time.Now()
+	defer func() { timing("batch", t0) }()
 	found, err := s.Jira.BulkUsers(ctx, r.t, ids)
+	timing("jira", t0)
 	if err != nil {
 		return fmt.Errorf("jira user/bulk: %w", err)
 	}
@@ -157,9 +164,11 @@ func (r *siteRun) batch(ctx context.Context, ids []string) error {
 			inactive = append(inactive, id)
 		}
 	}
+	t1 := time.Now()
 	if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
 		return err
 	}
+	timing("apply", t1)
 	c := Counts{"owners_checked": int64(len(ids)), "owners_missing": int64(len(gone)), "owners_inactive": int64(len(inactive))}
 	var items []models.ReportItem
 	item := func(kind, owner, credID, reason, detail string) {
@@ -187,6 +196,8 @@ func (r *siteRun) batch(ctx context.Context, ids []string) error {
 			c["owners_in_grace"]++
 			continue
 		}
+		t2 := time.Now()
+		defer timing("revoke", t2)
 		revoked, err := s.Revoker.RevokeOwner(ctx, r.t.ID, id, credentials.Revocation{
 			Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
 			Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "jira": detail},
@@ -259,5 +270,21 @@ func chunk(ids []string, n int) [][]string {
 	for start := 0; start < len(ids); start += n {
 		out = append(out, ids[start:min(start+n, len(ids))])
 	}
+	return out
+}
+
+var timings sync.Map
+
+func init() { store.Timing = timing }
+
+func timing(name string, t time.Time) {
+	v, _ := timings.LoadOrStore(name, new(atomic.Int64))
+	v.(*atomic.Int64).Add(int64(time.Since(t)))
+}
+
+// DumpTimings prints timings.
+func DumpTimings() string {
+	out := ""
+	timings.Range(func(k, v any) bool { out += fmt.Sprintf("%s=%s ", k, time.Duration(v.(*atomic.Int64).Load())); return true })
 	return out
 }

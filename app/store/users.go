@@ -129,9 +129,13 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 		ids[i] = c.AccountID
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		t0 := time.Now()
 		if err := s.insertMissing(ctx, tenantID, ids, at); err != nil {
 			return err
 		}
+		Timing("ins", t0)
+		t0 = time.Now()
+		defer Timing("rest", t0)
 		var cur []userRow
 		if err := s.db.conn(ctx).Table("users").Where("tenant_id = ? AND account_id IN ?", tenantID, ids).Find(&cur).Error; err != nil {
 			return err
@@ -179,9 +183,13 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 			FROM (VALUES ` + sb.String() + `) AS v
 			WHERE users.tenant_id = ? AND users.account_id = v.column1`
 		args = append([]any{at, at, at, at}, args...)
+		t1 := time.Now()
 		if err := s.db.conn(ctx).Exec(q, append(args, tenantID)...).Error; err != nil {
 			return err
 		}
+		Timing("upd", t1)
+		t1 = time.Now()
+		defer Timing("touch", t1)
 		return s.touchCredentials(ctx, tenantID, changed)
 	})
 	return changed, translate(err, "apply user checks")
@@ -311,3 +319,5 @@ func (s *Users) ErasePersonalData(ctx context.Context, tenantID, accountID strin
 	})
 	return translate(err, "erase personal data")
 }
+
+var Timing = func(string, time.Time) {}

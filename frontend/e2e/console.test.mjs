@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +40,7 @@ function freePort() {
   });
 }
 
-const env = (port) => ({ ...process.env, KEYWARD_DEV: '1', KEYWARD_ADDR: `127.0.0.1:${port}`, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_FORMAT: 'text' });
+const env = (port) => ({ ...process.env, KEYWARD_DEV: '1', KEYWARD_ADDR: `127.0.0.1:${port}`, KEYWARD_DATA_DIR: dataDir, KEYWARD_BASE_URL: `http://127.0.0.1:${port}`, KEYWARD_LOG_FORMAT: 'text' });
 
 async function waitReady(url, ms = 30_000) {
   const end = Date.now() + ms;
@@ -69,7 +70,7 @@ async function api(method, path, as, body) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 
 async function newPage() {
@@ -161,7 +162,8 @@ test('admin console: filter, open a detail, bulk-revoke with preview and confirm
   assert.ok(await confirm.isDisabled(), 'revoke is enabled before a reason is given');
   await dialog.getByLabel('Reason').fill('e2e: offboarding test batch');
   await shot(page, '04-bulk-preview');
-  await confirm.click();
+  assert.ok(await confirm.isEnabled());
+  await dialog.getByLabel('Reason').press('Enter'); // Enter submits the dialog
   await dialog.getByText('3 credentials revoked').waitFor();
   await shot(page, '05-bulk-done');
   await dialog.getByRole('button', { name: 'Done' }).click();
@@ -197,11 +199,28 @@ test('admin console: people, access log and settings tabs render', async () => {
   await page.locator('#panel-access').waitFor();
   await page.waitForSelector('#panel-access table, #panel-access .empty');
   await shot(page, '08-access-log');
-  for (const [tab, name] of [['Offboarding settings', '09-offboarding'], ['Jobs & reports', '10-jobs'], ['OAuth apps', '11-oauth']]) {
-    await page.getByRole('tab', { name: tab }).click();
-    await page.waitForFunction(() => !document.querySelector('.loading'));
-    await shot(page, name);
-  }
+  // Offboarding settings: change the grace period and save.
+  await page.getByRole('tab', { name: 'Offboarding settings' }).click();
+  await page.getByLabel('Grace period (minutes)').fill('45');
+  await page.getByLabel('Stale after (days unused)').fill('90');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved').waitFor();
+  assert.equal(await page.getByLabel('Grace period (minutes)').inputValue(), '45');
+  await shot(page, '09-offboarding');
+  const saved = await api('GET', '/api/admin/v1/settings/offboarding', 'admin');
+  assert.equal(saved.gracePeriodSeconds, 45 * 60);
+
+  // Jobs: run the first one for this site.
+  await page.getByRole('tab', { name: 'Jobs & reports' }).click();
+  const jobRows = page.locator('table[aria-label="Jobs"] tbody tr');
+  await jobRows.first().waitFor();
+  await jobRows.first().getByRole('button', { name: 'Run now' }).click();
+  await page.getByText(/^Started /).waitFor();
+  await shot(page, '10-jobs');
+
+  await page.getByRole('tab', { name: 'OAuth apps' }).click();
+  await page.waitForFunction(() => !document.querySelector('.loading'));
+  await shot(page, '11-oauth');
   assert.equal(await page.locator('.banner-error').count(), 0, await page.locator('main').innerText());
   assert.deepEqual(page.errors, []);
 });
@@ -234,5 +253,92 @@ test('self-service: create a key and see its secret once', async () => {
   assert.match(await row.innerText(), /Worklogs \(view\), Teams \(manage\)/);
   assert.ok(!(await page.content()).includes(secret), 'the secret is still in the page after closing');
   await shot(page, '15-key-listed');
+  assert.deepEqual(page.errors, []);
+});
+
+test('hosts: Connect (AP.context.getToken), Forge (invokeRemote bridge) and none', async () => {
+  // Connect: Jira frames /ui/admin?xdm_e=…; all.js is served by a stub whose
+  // getToken hands out a dev-site context token.
+  const connect = await newPage();
+  let tokenCalls = 0;
+  await connect.exposeFunction('e2eToken', async () => {
+    tokenCalls++;
+    return (await (await fetch(`${base}/dev/token?as=admin`)).json()).token;
+  });
+  await connect.route('https://connect-cdn.atl-paas.net/all.js', (r) =>
+    r.fulfill({ contentType: 'text/javascript', body: 'window.AP = { context: { getToken(cb) { window.e2eToken().then(cb); } } };' }),
+  );
+  await connect.goto(`${base}/ui/admin?xdm_e=https%3A%2F%2Fexample.atlassian.net&cp=%2Fjira`);
+  await connect.locator('table[aria-label="Credentials"] tbody tr').first().waitFor();
+  assert.equal(await connect.evaluate(() => document.documentElement.dataset.host), 'connect');
+  assert.ok(tokenCalls >= 1);
+
+  // Forge: the host injects window.__bridge; invokeRemote arrives as
+  // callBridge('invoke', {path, method, body, invokeType: 'ui-remote-fetch'}).
+  const forge = await newPage();
+  const calls = [];
+  await forge.exposeFunction('e2eInvoke', async (payload) => {
+    calls.push(`${payload.method} ${payload.path}`);
+    const t = (await (await fetch(`${base}/dev/token?as=user`)).json()).token;
+    const r = await fetch(base + payload.path, {
+      method: payload.method,
+      headers: { Authorization: `JWT ${t}`, 'Content-Type': 'application/json' },
+      body: payload.body === undefined ? undefined : JSON.stringify(payload.body),
+    });
+    const text = await r.text();
+    return { success: true, payload: { status: r.status, headers: { 'content-type': [r.headers.get('content-type') ?? ''] }, body: text ? JSON.parse(text) : undefined } };
+  });
+  await forge.addInitScript(() => {
+    window.__bridge = {
+      callBridge: async (name, payload) => {
+        if (name === 'getContext') return { moduleKey: 'keyward-my-keys-page', locale: 'en-US' };
+        if (name === 'invoke') return window.e2eInvoke(payload);
+        return undefined;
+      },
+    };
+  });
+  await forge.goto(`${base}/ui/index.html`);
+  await forge.getByRole('heading', { name: 'My Tempo API keys' }).waitFor();
+  await forge.locator('table[aria-label="My API keys"] tbody tr').first().waitFor();
+  assert.equal(await forge.evaluate(() => document.documentElement.dataset.host), 'forge');
+  assert.ok(calls.includes('GET /api/me/v1/keys'), calls.join('\n'));
+
+  // No host: not framed, no Connect parameters, no dev mode.
+  const none = await newPage();
+  await none.route('**/dev/token*', (r) => r.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no such route"}}' }));
+  await none.goto(`${base}/ui/admin`);
+  await none.getByText('Open this page from Jira').waitFor();
+  assert.match(await none.locator('main').innerText(), /dev mode/);
+  await shot(none, '16-no-host');
+  assert.deepEqual([...connect.errors, ...forge.errors], []);
+});
+
+test('consent page: an OAuth app asks, the user allows, the browser returns to the app', async () => {
+  const redirect = 'https://app.example.com/callback';
+  const created = await api('POST', '/api/admin/v1/oauth/clients', 'admin', { name: 'E2E Timesheet sync', redirectUris: [redirect], allowedScopes: ['worklogs:manage', 'teams:view'] });
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const q = new URLSearchParams({ response_type: 'code', client_id: created.client.id, redirect_uri: redirect, scope: 'worklogs:view teams:view', state: 'e2e-state', code_challenge: challenge, code_challenge_method: 'S256' });
+
+  const page = await newPage();
+  // Dev mode identifies the dev user on the consent page through /dev/token.
+  let landed = null;
+  await page.route('https://app.example.com/**', (r) => {
+    landed = r.request().url();
+    return r.fulfill({ contentType: 'text/html', body: '<h1>back in the app</h1>' });
+  });
+  await page.goto(`${base}/oauth/authorize?${q}`);
+  await page.getByRole('heading', { name: /Allow E2E Timesheet sync to use Tempo as you/ }).waitFor();
+  const text = await page.locator('main').innerText();
+  assert.match(text, /View worklogs/);
+  assert.match(text, /View teams/);
+  assert.match(text, /app\.example\.com/);
+  await shot(page, '17-consent');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.getByRole('heading', { name: 'back in the app' }).waitFor();
+  const back = new URL(landed);
+  assert.equal(back.origin + back.pathname, redirect);
+  assert.equal(back.searchParams.get('state'), 'e2e-state');
+  assert.ok(back.searchParams.get('code'), landed);
   assert.deepEqual(page.errors, []);
 });

@@ -68,6 +68,11 @@ export function ConsentApp() {
           <p className="small muted">
             You can take this access back at any time under “My Tempo API keys → Apps you authorized”. This request expires <Time iso={r.expiresAt} />.
           </p>
+          {r.allowed === false && (
+            <Banner appearance="warning" title="You cannot allow this app">
+              Your site's administrators made it available to other people only. You can deny the request.
+            </Banner>
+          )}
           {err ? <Banner title="Your answer was not recorded">{errorText(err)}</Banner> : null}
           {leaving ? (
             <Banner appearance="info" title="Returning to the app…" />
@@ -76,7 +81,7 @@ export function ConsentApp() {
               <Button appearance="subtle" onClick={() => decide(false)} loading={busy === 'deny'} disabled={!!busy}>
                 Deny
               </Button>
-              <Button appearance="primary" onClick={() => decide(true)} loading={busy === 'approve'} disabled={!!busy} autoFocus>
+              <Button appearance="primary" onClick={() => decide(true)} loading={busy === 'approve'} disabled={!!busy || r.allowed === false} autoFocus={r.allowed !== false}>
                 Allow
               </Button>
             </div>

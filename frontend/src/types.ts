@@ -99,33 +99,39 @@ export interface ConsentRequest {
   site: string;
   redirectHost: string;
   expiresAt: string;
+  allowed?: boolean; // false: this user may only deny (the app is restricted to other people)
 }
 
 export interface OffboardingSettings {
   autoRevoke: boolean;
-  gracePeriodMinutes: number;
+  gracePeriodSeconds: number;
   exemptAccountIds: string[];
-  staleDays: number;
+  staleAfterDays: number;
   revokeStale: boolean;
   reportWebhookUrl: string;
+  reportWebhookSecretSet?: boolean; // read only
+  updatedAt?: string;
+  updatedBy?: string;
 }
 
 export interface Job {
   name: string;
   description?: string;
   schedule?: string;
-  lastRun?: JobRun | null;
-  nextRunAt?: string | null;
-  running?: boolean;
+  nextRun?: string | null;
+  lastScheduledRun?: JobRun | null;
+  lastRuns?: JobRun[];
 }
 
 export interface JobRun {
-  id?: string | number;
+  id: number;
+  job?: string;
+  triggeredBy?: string;
+  status?: string;
   startedAt?: string;
   finishedAt?: string | null;
-  status?: string;
+  counts?: Record<string, unknown>;
   error?: string;
-  summary?: unknown;
 }
 
 export interface Report {

@@ -124,7 +124,7 @@ export function BulkRevoke({ target, onClose, onDone }: { target: RevokeTarget; 
                 </>
               )}
               <Field id="bulk-reason" label="Reason" required error={fieldErr(err, 'reason')} help="Recorded in the audit log with your name.">
-                <textarea id="bulk-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus placeholder="e.g. Offboarding contractor team" />
+                <input type="text" id="bulk-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus placeholder="e.g. Offboarding contractor team" />
               </Field>
               {needsWord && (
                 <Field id="bulk-word" label={`Type ${ALL_WORD} to confirm revoking everything in this site`} required>

@@ -136,7 +136,7 @@ export function RevokeOne({ c, onClose, onDone, path }: { c: { id: string; name:
     >
       <p>It stops working within seconds. This cannot be undone.</p>
       <Field id="one-reason" label="Reason" required error={fieldErr(err, 'reason')}>
-        <textarea id="one-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+        <input type="text" id="one-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
       </Field>
       {err && !fieldErr(err, 'reason') ? <ErrorBanner error={err} /> : null}
     </Dialog>

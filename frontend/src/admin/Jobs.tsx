@@ -1,12 +1,13 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ADMIN, ApiError, errorText, get, post } from '../api';
-import type { Job, Page, Report } from '../types';
-import { Banner, Button, Empty, ErrorBanner, Loading, Lozenge, Time, Unavailable, useAsync } from '../ui';
+import type { Job, JobRun, Report } from '../types';
+import { Banner, Button, Empty, ErrorBanner, Loading, Lozenge, Time, Unavailable, useAsync, type LozengeAppearance } from '../ui';
 import { download } from '../download';
 
-const runLook = (s?: string) => (s === 'succeeded' ? 'success' : s === 'running' ? 'inprogress' : s === 'failed' || s === 'abandoned' ? 'removed' : s === 'partial' ? 'moved' : 'default');
+const runLook = (s?: string): LozengeAppearance =>
+  s === 'succeeded' ? 'success' : s === 'running' ? 'inprogress' : s === 'failed' || s === 'abandoned' ? 'removed' : s === 'partial' || s === 'canceled' ? 'moved' : 'default';
 
-function summaryText(v: unknown): string {
+function countsText(v: unknown): string {
   if (!v) return '';
   if (typeof v === 'string') {
     try {
@@ -32,40 +33,66 @@ function reportCounts(r: Report): string {
   return parts.join(' · ');
 }
 
-/** Jobs lists background jobs (run one now) and the reports they produced (download as CSV or JSON). */
+/** latest is the most recent run this site may see in full, else the last scheduled one. */
+function latest(j: Job): JobRun | undefined {
+  const runs = [...(j.lastRuns ?? []), ...(j.lastScheduledRun ? [j.lastScheduledRun] : [])];
+  return runs.sort((a, b) => Date.parse(b.startedAt ?? '') - Date.parse(a.startedAt ?? ''))[0];
+}
+
+type Listing<T> = { items?: T[]; jobs?: T[]; nextBefore?: number | null } | T[];
+const itemsOf = <T,>(d: Listing<T> | undefined): T[] => (Array.isArray(d) ? d : (d?.jobs ?? d?.items ?? []));
+
+/** Jobs lists background jobs (run one now for this site) and the reports they produced (CSV or JSON). */
 export function Jobs() {
-  const jobs = useAsync(() => get<Page<Job> | Job[]>(`${ADMIN}/jobs`), []);
-  const reports = useAsync(() => get<Page<Report> | Report[]>(`${ADMIN}/reports`), []);
+  const jobs = useAsync(() => get<Listing<Job>>(`${ADMIN}/jobs`), []);
   const [running, setRunning] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [reportsTick, setReportsTick] = useState(0);
+  const list = itemsOf(jobs.data);
+  const anyRunning = list.some((j) => latest(j)?.status === 'running');
+
+  // While a run is going, look again every few seconds.
+  useEffect(() => {
+    if (!anyRunning) return;
+    const t = setTimeout(() => {
+      jobs.reload();
+      setReportsTick((x) => x + 1);
+    }, 3000);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [anyRunning, jobs.data]);
 
   const run = async (name: string) => {
     setRunning(name);
     setMsg(null);
     try {
-      await post(`${ADMIN}/jobs/${encodeURIComponent(name)}/run`, {});
-      setMsg({ ok: true, text: `Started ${name}.` });
+      const r = await post<{ runId?: number }>(`${ADMIN}/jobs/${encodeURIComponent(name)}/run`, {});
+      setMsg({ ok: true, text: `Started ${name}${r?.runId ? ` (run #${r.runId})` : ''} for this site.` });
       jobs.reload();
-      reports.reload();
+      setReportsTick((x) => x + 1);
     } catch (e) {
       setMsg({ ok: false, text: errorText(e) });
     } finally {
       setRunning(null);
     }
   };
-  const list = <T,>(d: Page<T> | T[] | undefined): T[] => (Array.isArray(d) ? d : (d?.items ?? []));
 
   return (
     <section id="panel-jobs" role="tabpanel" aria-labelledby="tab-jobs">
-      <h3>Jobs</h3>
+      <div className="actionbar">
+        <h3 style={{ margin: 0 }}>Jobs</h3>
+        <Button appearance="subtle" onClick={() => { jobs.reload(); setReportsTick((x) => x + 1); }}>
+          Refresh
+        </Button>
+      </div>
       {msg && <Banner appearance={msg.ok ? 'success' : 'error'}>{msg.text}</Banner>}
-      {jobs.loading ? (
+      {jobs.loading && !jobs.data ? (
         <Loading />
       ) : jobs.error instanceof ApiError && jobs.error.unavailable ? (
         <Unavailable what="Jobs" />
       ) : jobs.error ? (
         <ErrorBanner error={jobs.error} onRetry={jobs.reload} />
-      ) : list(jobs.data).length === 0 ? (
+      ) : list.length === 0 ? (
         <Empty title="No jobs" />
       ) : (
         <div className="table-wrap">
@@ -83,46 +110,99 @@ export function Jobs() {
               </tr>
             </thead>
             <tbody>
-              {list(jobs.data).map((j) => (
-                <tr key={j.name}>
-                  <td>
-                    <div className="cell-title">{j.name}</div>
-                    {j.description && <div className="cell-sub">{j.description}</div>}
-                  </td>
-                  <td>{j.schedule ?? '—'}</td>
-                  <td>
-                    <Time iso={j.lastRun?.startedAt} empty="never" />
-                  </td>
-                  <td>
-                    {j.lastRun?.status ? <Lozenge appearance={runLook(j.lastRun.status)}>{j.lastRun.status}</Lozenge> : '—'}
-                    {j.lastRun?.error && <div className="cell-sub field-error">{j.lastRun.error}</div>}
-                  </td>
-                  <td>
-                    <Time iso={j.nextRunAt} empty="—" />
-                  </td>
-                  <td>
-                    <Button onClick={() => run(j.name)} loading={running === j.name} disabled={!!running || j.running}>
-                      Run now
-                    </Button>
-                  </td>
-                </tr>
-              ))}
+              {list.map((j) => {
+                const last = latest(j);
+                return (
+                  <tr key={j.name}>
+                    <td>
+                      <div className="cell-title">{j.name}</div>
+                      {j.description && <div className="cell-sub">{j.description}</div>}
+                    </td>
+                    <td className="mono" style={{ whiteSpace: 'nowrap' }}>{j.schedule || '—'}</td>
+                    <td>
+                      <Time iso={last?.startedAt} empty="never" />
+                      {last?.triggeredBy && <div className="cell-sub">{last.triggeredBy}</div>}
+                    </td>
+                    <td>
+                      {last?.status ? <Lozenge appearance={runLook(last.status)}>{last.status}</Lozenge> : '—'}
+                      {last?.counts && <div className="cell-sub">{countsText(last.counts)}</div>}
+                      {last?.error && <div className="cell-sub field-error">{last.error}</div>}
+                    </td>
+                    <td>
+                      <Time iso={j.nextRun} empty="—" />
+                    </td>
+                    <td>
+                      <Button onClick={() => run(j.name)} loading={running === j.name} disabled={!!running || last?.status === 'running'}>
+                        Run now
+                      </Button>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
       )}
+      <Reports tick={reportsTick} />
+    </section>
+  );
+}
 
-      <div className="section">
-        <h3>Reports</h3>
-        {reports.loading ? (
-          <Loading />
-        ) : reports.error instanceof ApiError && reports.error.unavailable ? (
-          <Unavailable what="Reports" />
-        ) : reports.error ? (
-          <ErrorBanner error={reports.error} onRetry={reports.reload} />
-        ) : list(reports.data).length === 0 ? (
-          <Empty title="No reports yet">Reconciliation and weekly reports appear here after the jobs run.</Empty>
-        ) : (
+function Reports({ tick }: { tick: number }) {
+  const [items, setItems] = useState<Report[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    get<Listing<Report>>(`${ADMIN}/reports`, { limit: 25 }).then(
+      (d) => {
+        if (!live) return;
+        setItems(itemsOf(d));
+        setNext(Array.isArray(d) ? null : (d.nextBefore ?? null));
+        setLoading(false);
+      },
+      (e) => {
+        if (!live) return;
+        setError(e);
+        setLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick]);
+
+  const loadMore = async () => {
+    if (!next) return;
+    setMore(true);
+    try {
+      const d = await get<Listing<Report>>(`${ADMIN}/reports`, { limit: 25, before: next });
+      setItems((xs) => [...xs, ...itemsOf(d)]);
+      setNext(Array.isArray(d) ? null : (d.nextBefore ?? null));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setMore(false);
+    }
+  };
+
+  return (
+    <div className="section">
+      <h3>Reports</h3>
+      {loading ? (
+        <Loading />
+      ) : error instanceof ApiError && error.unavailable ? (
+        <Unavailable what="Reports" />
+      ) : error ? (
+        <ErrorBanner error={error} />
+      ) : items.length === 0 ? (
+        <Empty title="No reports yet">Reconciliation and weekly reports appear here after the jobs run.</Empty>
+      ) : (
+        <>
           <div className="table-wrap">
             <table className="dyn" aria-label="Reports">
               <thead>
@@ -137,7 +217,7 @@ export function Jobs() {
                 </tr>
               </thead>
               <tbody>
-                {list(reports.data).map((r) => (
+                {items.map((r) => (
                   <tr key={r.id}>
                     <td>
                       <div className="cell-title">{r.title ?? (r.kind ? r.kind[0].toUpperCase() + r.kind.slice(1) : 'Report')}</div>
@@ -148,7 +228,7 @@ export function Jobs() {
                       <Time iso={r.finishedAt ?? r.createdAt ?? r.startedAt} />
                     </td>
                     <td className="small">
-                      {reportCounts(r) || summaryText(r.summary)}
+                      {reportCounts(r) || countsText(r.summary)}
                       {r.error && <div className="field-error">{r.error}</div>}
                     </td>
                     <td>
@@ -159,9 +239,19 @@ export function Jobs() {
               </tbody>
             </table>
           </div>
-        )}
-      </div>
-    </section>
+          <div className="table-foot">
+            <span>Showing {items.length}</span>
+            {next ? (
+              <Button onClick={loadMore} loading={more}>
+                Load more
+              </Button>
+            ) : (
+              <span className="muted">End of list</span>
+            )}
+          </div>
+        </>
+      )}
+    </div>
   );
 }
 

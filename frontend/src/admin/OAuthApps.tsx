@@ -239,7 +239,7 @@ function RevokeGrants({ c, onClose, onDone }: { c: OAuthClient; onClose: () => v
     >
       <p>Everyone who authorized this app will need to authorize it again.</p>
       <Field id="rg-reason" label="Reason" required error={fieldErr(err, 'reason')}>
-        <textarea id="rg-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+        <input type="text" id="rg-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
       </Field>
       {err && !fieldErr(err, 'reason') ? <Banner>{errorText(err)}</Banner> : null}
     </Dialog>

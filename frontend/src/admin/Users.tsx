@@ -188,7 +188,7 @@ function RevokeUser({ u, onClose, onDone }: { u: UserSummary; onClose: () => voi
         All {plural(u.activeCredentials, 'active API key and OAuth grant', 'active API keys and OAuth grants')} of this person stop working within seconds. This cannot be undone.
       </p>
       <Field id="user-reason" label="Reason" required error={fieldErr(err, 'reason')}>
-        <textarea id="user-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus placeholder="e.g. Left the company" />
+        <input type="text" id="user-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus placeholder="e.g. Left the company" />
       </Field>
       {err && !fieldErr(err, 'reason') ? <ErrorBanner error={err} /> : null}
     </Dialog>

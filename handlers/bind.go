@@ -16,14 +16,29 @@ import (
 // bindJSON decodes a JSON body strictly: one object, unknown fields and
 // wrong types reported as field errors.
 func bindJSON(c echo.Context, dst any) error {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	if ct != "" && !strings.HasPrefix(strings.ToLower(ct), echo.MIMEApplicationJSON) {
-		return models.Invalid("body", "Content-Type must be application/json")
+	if err := requireJSON(c); err != nil {
+		return err
 	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
+	return decodeStrict(body, dst)
+}
+
+// requireJSON refuses a body declared as anything but JSON (no
+// Content-Type is taken as JSON).
+func requireJSON(c echo.Context) error {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if ct != "" && !strings.HasPrefix(strings.ToLower(ct), echo.MIMEApplicationJSON) {
+		return models.Invalid("body", "Content-Type must be application/json")
+	}
+	return nil
+}
+
+// decodeStrict decodes body into dst as bindJSON does: one value, unknown
+// fields and wrong types reported as field errors.
+func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return models.Invalid("body", "a JSON object is required")
 	}
@@ -43,13 +58,18 @@ func bindJSON(c echo.Context, dst any) error {
 func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		var tooLarge *echo.HTTPError
-		if errors.As(err, &tooLarge) {
-			return nil, tooLarge
-		}
-		return nil, models.Invalid("body", "could not read the request body")
+		return nil, bodyError(err)
 	}
 	return body, nil
+}
+
+// bodyError maps a failed body read: the limit middleware's 413, or a 400.
+func bodyError(err error) error {
+	var tooLarge *echo.HTTPError
+	if errors.As(err, &tooLarge) {
+		return tooLarge
+	}
+	return models.Invalid("body", "could not read the request body")
 }
 
 func jsonFieldError(err error) error {

@@ -16,8 +16,9 @@ import (
 	"github.com/keyward/keyward/models"
 )
 
-// accessLogger writes one JSON line per request. Query strings are left out:
-// Connect puts its JWT there.
+// accessLogger writes one JSON line per request at Debug level (and costs
+// nothing at higher levels). Query strings are left out: Connect puts its
+// JWT there.
 func accessLogger(log *logrus.Entry) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -25,6 +26,9 @@ func accessLogger(log *logrus.Entry) echo.MiddlewareFunc {
 			err := next(c)
 			if err != nil {
 				c.Error(err)
+			}
+			if !log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+				return nil // below the configured level: build no fields
 			}
 			req := c.Request()
 			requestLog(c, log).WithFields(logrus.Fields{

@@ -101,7 +101,7 @@ func (r *verifyRequest) validate() error {
 func verify(checker CredentialChecker, metrics *Metrics) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req verifyRequest
-		if err := bindJSON(c, &req); err != nil {
+		if err := bindVerify(c, &req); err != nil {
 			return err
 		}
 		if err := req.validate(); err != nil {
@@ -114,6 +114,6 @@ func verify(checker CredentialChecker, metrics *Metrics) echo.HandlerFunc {
 			resp.ExpiresAt = &r.ExpiresAt
 		}
 		c.Response().Header().Set("Cache-Control", "no-store")
-		return c.JSON(http.StatusOK, resp)
+		return writeVerifyResponse(c, &resp)
 	}
 }

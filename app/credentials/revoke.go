@@ -50,12 +50,11 @@ func (s *Service) Revoke(ctx context.Context, f store.RevokeFilter, r Revocation
 		if err != nil {
 			return err
 		}
+		events := make([]models.AuditEvent, len(revoked))
 		for i := range revoked {
-			if err := s.audit.Record(ctx, auditEvent(&revoked[i], r.Actor, r.Action, r.Reason, r.Details)); err != nil {
-				return err
-			}
+			events[i] = auditEvent(&revoked[i], r.Actor, r.Action, r.Reason, r.Details)
 		}
-		return nil
+		return s.recordAll(ctx, events)
 	})
 	if err != nil {
 		return nil, err

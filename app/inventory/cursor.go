@@ -23,11 +23,12 @@ type Sort struct {
 var DefaultSort = Sort{Key: store.SortCreated, Desc: true}
 
 // ParseSort reads "created", "-created", "lastUsed", "-lastUsed",
-// "expires", "-expires", "name" or "-name"; "" is DefaultSort.
+// "expires", "-expires", "name" or "-name"; "" gives the zero Sort, which
+// the service replaces with the filter's natural order (see NaturalSort).
 func ParseSort(s string) (Sort, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return DefaultSort, nil
+		return Sort{}, nil
 	}
 	out := Sort{Key: store.SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
 	switch out.Key {
@@ -35,6 +36,27 @@ func ParseSort(s string) (Sort, error) {
 		return out, nil
 	}
 	return Sort{}, models.Invalid("sort", "must be created, lastUsed, expires or name, with - for descending")
+}
+
+// NaturalSort is the order used when none is asked for: the one an index
+// serves directly for the filter, and what an admin looks for with it.
+// Expired credentials come most recently expired first, stale ones stalest
+// first, everything else newest first.
+func NaturalSort(f Filter) Sort {
+	switch {
+	case f.Status == string(models.StatusExpired):
+		return Sort{Key: store.SortExpires, Desc: true}
+	case f.StaleDays > 0:
+		return Sort{Key: store.SortLastUsed}
+	}
+	return DefaultSort
+}
+
+func (s Sort) orDefault(f Filter) Sort {
+	if s.Key == "" {
+		return NaturalSort(f)
+	}
+	return s
 }
 
 func (s Sort) String() string {

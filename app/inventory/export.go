@@ -37,9 +37,10 @@ func (s *Service) ExportCredentials(ctx context.Context, a Admin, f Filter, sort
 	if err := validFormat(format); err != nil {
 		return nil, err
 	}
+	sort = sort.orDefault(f)
 	now := s.now()
 	sf := f.storeFilter(a.TenantID, now)
-	est, _, err := s.store.CountCredentials(ctx, sf, exactTotalUpTo)
+	est, _, err := s.store.CountCredentials(ctx, sf, exactTotalUpTo, countBudget)
 	if err != nil {
 		return nil, err
 	}
@@ -52,29 +53,54 @@ func (s *Service) ExportCredentials(ctx context.Context, a Admin, f Filter, sort
 }
 
 // Each calls fn with successive batches of at most ExportBatch credentials
-// and returns how many it passed. fn must not keep the batch.
+// and returns how many it passed. The next batch is read while fn handles
+// the current one, so at most two batches are in memory. fn must not keep
+// the batch.
 func (e *CredentialExport) Each(ctx context.Context, fn func(batch []store.InventoryCredential) error) (int64, error) {
-	var (
-		after *store.Position
-		n     int64
-	)
-	for {
-		rows, err := e.store.ListCredentials(ctx, e.filter, store.CredentialPage{Sort: e.sort.Key, Desc: e.sort.Desc, After: after, Limit: ExportBatch})
-		if err != nil {
-			return n, err
+	fetch := func(after *store.Position) <-chan batch[store.InventoryCredential] {
+		ch := make(chan batch[store.InventoryCredential], 1)
+		go func() {
+			rows, err := e.store.ListCredentials(ctx, e.filter, store.CredentialPage{Sort: e.sort.Key, Desc: e.sort.Desc, After: after, Limit: ExportBatch})
+			ch <- batch[store.InventoryCredential]{rows, err}
+		}()
+		return ch
+	}
+	return pipeline(fetch(nil), fn, func(rows []store.InventoryCredential) <-chan batch[store.InventoryCredential] {
+		p := store.PositionOf(&rows[len(rows)-1], e.sort.Key)
+		return fetch(&p)
+	})
+}
+
+// batch is one read of an export.
+type batch[T any] struct {
+	rows []T
+	err  error
+}
+
+// pipeline hands batches to fn while the next one is read: next starts the
+// read after a full batch.
+func pipeline[T any](first <-chan batch[T], fn func([]T) error, next func(rows []T) <-chan batch[T]) (int64, error) {
+	var n int64
+	for pending := first; pending != nil; {
+		b := <-pending
+		if b.err != nil {
+			return n, b.err
 		}
-		if len(rows) > 0 {
-			if err := fn(rows); err != nil {
+		pending = nil
+		if len(b.rows) == ExportBatch {
+			pending = next(b.rows)
+		}
+		if len(b.rows) > 0 {
+			if err := fn(b.rows); err != nil {
+				if pending != nil {
+					<-pending // let the read finish before returning
+				}
 				return n, err
 			}
-			n += int64(len(rows))
+			n += int64(len(b.rows))
 		}
-		if len(rows) < ExportBatch {
-			return n, nil
-		}
-		p := store.PositionOf(&rows[len(rows)-1], e.sort.Key)
-		after = &p
 	}
+	return n, nil
 }
 
 // AccessLogExport streams access log records, newest first, in keyset
@@ -104,25 +130,20 @@ func (s *Service) ExportAccessLog(ctx context.Context, a Admin, f AccessLogFilte
 	return &AccessLogExport{Estimate: est, store: s.store, filter: sf}, nil
 }
 
-// Each calls fn with successive batches of at most ExportBatch records and
-// returns how many it passed.
+// Each calls fn with successive batches of at most ExportBatch records
+// and returns how many it passed, reading the next batch meanwhile.
 func (e *AccessLogExport) Each(ctx context.Context, fn func(batch []models.AccessLogEntry) error) (int64, error) {
-	f := e.filter
-	var n int64
-	for {
-		rows, err := e.store.AccessLogBatch(ctx, f, ExportBatch)
-		if err != nil {
-			return n, err
-		}
-		if len(rows) > 0 {
-			if err := fn(rows); err != nil {
-				return n, err
-			}
-			n += int64(len(rows))
-		}
-		if len(rows) < ExportBatch {
-			return n, nil
-		}
-		f.BeforeID = rows[len(rows)-1].ID
+	fetch := func(beforeID int64) <-chan batch[models.AccessLogEntry] {
+		ch := make(chan batch[models.AccessLogEntry], 1)
+		f := e.filter
+		f.BeforeID = beforeID
+		go func() {
+			rows, err := e.store.AccessLogBatch(ctx, f, ExportBatch)
+			ch <- batch[models.AccessLogEntry]{rows, err}
+		}()
+		return ch
 	}
+	return pipeline(fetch(e.filter.BeforeID), fn, func(rows []models.AccessLogEntry) <-chan batch[models.AccessLogEntry] {
+		return fetch(rows[len(rows)-1].ID)
+	})
 }

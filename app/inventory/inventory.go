@@ -19,7 +19,7 @@ import (
 // Store is the inventory persistence the service needs.
 type Store interface {
 	ListCredentials(ctx context.Context, f store.CredentialFilter, p store.CredentialPage) ([]store.InventoryCredential, error)
-	CountCredentials(ctx context.Context, f store.CredentialFilter, exactUpTo int) (int64, bool, error)
+	CountCredentials(ctx context.Context, f store.CredentialFilter, exactUpTo int, budget time.Duration) (int64, bool, error)
 	GetCredential(ctx context.Context, tenantID, id string) (*store.InventoryCredential, error)
 	ListOwners(ctx context.Context, f store.OwnerFilter) ([]store.OwnerSummary, error)
 	OwnerKnown(ctx context.Context, tenantID, accountID string) (bool, error)
@@ -65,7 +65,8 @@ const (
 	PreviewSample     = 20
 	MaxSelectedIDs    = 1000
 	ConfirmationTTL   = 10 * time.Minute
-	exactTotalUpTo    = 5000
+	exactTotalUpTo    = 1000
+	countBudget       = 10 * time.Millisecond
 	exactPreviewUpTo  = 100_000_000
 	estimateUpTo      = 1_000_000
 	maxReasonLength   = 500

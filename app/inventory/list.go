@@ -35,6 +35,7 @@ func (s *Service) List(ctx context.Context, tenantID string, in ListInput) (*Pag
 	if in.Limit < 1 || in.Limit > MaxPageSize {
 		in.Limit = DefaultPageSize
 	}
+	in.Sort = in.Sort.orDefault(in.Filter)
 	now := s.now()
 	hash := in.Filter.hash()
 	var (
@@ -65,7 +66,7 @@ func (s *Service) List(ctx context.Context, tenantID string, in ListInput) (*Pag
 	case after == nil && !more:
 		total, exact = int64(len(rows)), true
 	case total < 0:
-		if total, exact, err = s.store.CountCredentials(ctx, f, exactTotalUpTo); err != nil {
+		if total, exact, err = s.store.CountCredentials(ctx, f, exactTotalUpTo, countBudget); err != nil {
 			return nil, err
 		}
 		if after == nil && total < int64(len(rows))+1 {

@@ -68,8 +68,13 @@ func TestSortAndCursor(t *testing.T) {
 			t.Errorf("%s: %v %v", s, got, err)
 		}
 	}
-	if s, err := ParseSort(""); err != nil || s != DefaultSort {
-		t.Errorf("default sort: %v %v", s, err)
+	if s, err := ParseSort(""); err != nil || s != (Sort{}) {
+		t.Errorf("no sort: %v %v", s, err)
+	}
+	for f, want := range map[Filter]string{{}: "-created", {Status: "expired"}: "-expires", {StaleDays: 90}: "lastUsed", {Status: "active", Q: "x"}: "-created"} {
+		if got := (Sort{}).orDefault(f).String(); got != want {
+			t.Errorf("natural order of %+v: %s, want %s", f, got, want)
+		}
 	}
 	for _, s := range []string{"Created", "--name", "id", "-"} {
 		if _, err := ParseSort(s); !errors.Is(err, models.ErrInvalid) {

@@ -174,7 +174,7 @@ func (s *Service) PreviewRevoke(ctx context.Context, a Admin, sel Selection) (*P
 		sel.CreatedAtOrBefore = &now
 	}
 	f := *sel.revokeFilter(a.TenantID, now).Match
-	count, _, err := s.store.CountCredentials(ctx, f, exactPreviewUpTo)
+	count, _, err := s.store.CountCredentials(ctx, f, exactPreviewUpTo, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,6 @@ func BenchmarkReconcileMillion(b *testing.B) {
 				b.ReportMetric(took.Seconds(), "s/run")
 				b.ReportMetric(float64(fj.BulkCalls.Load()), "jira-calls")
 				b.ReportMetric(float64(fj.MaxConcurrent.Load()), "max-concurrent-calls")
-				b.Logf("%s", offboard.DumpTimings())
 				b.Logf("%d credentials, %d owners, latency %s: %s (%v)", creds, owners, latency, took.Round(time.Millisecond), counts)
 			}
 		})

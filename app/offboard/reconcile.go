@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -93,22 +92,12 @@ func (s *Service) ReconcileSite(ctx context.Context, t *models.Tenant, run Run, 
 
 func (r *siteRun) reconcile(ctx context.Context) error {
 	s := r.s
-	t0 := time.Now()
-	owners, err := s.Users.ActiveOwners(ctx, r.t.ID, s.now())
-	timing("owners", t0)
-	defer timing("credphase-end", time.Now())
-	if err != nil {
-		return err
-	}
-	r.add(Counts{"owners_total": int64(len(owners))})
-	batches := chunk(owners, jira.MaxBulkUsers)
-	s.Log.WithFields(logrus.Fields{"tenant": r.t.ID, "owners": len(owners), "batches": len(batches)}).Info("reconcile: checking owners")
-
+	s.Log.WithField("tenant", r.t.ID).Info("reconcile: checking owners")
 	bctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	work := make(chan []string)
 	var wg sync.WaitGroup
-	for range min(s.opts.ReconcileConcurrency, len(batches)) {
+	for range s.opts.ReconcileConcurrency {
 		wg.Go(func() {
 			for ids := range work {
 				if bctx.Err() != nil {
@@ -120,14 +109,8 @@ func (r *siteRun) reconcile(ctx context.Context) error {
 			}
 		})
 	}
-feed:
-	for _, ids := range batches {
-		select {
-		case work <- ids:
-		case <-bctx.Done():
-			break feed
-		}
-	}
+	// Owners are read a page at a time while earlier batches are checked.
+	err := r.feed(bctx, work)
 	close(work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -136,77 +119,124 @@ feed:
 	if err := context.Cause(bctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	if err != nil {
+		return err
+	}
+	r.progressNow()
 	return r.credentialsPhase(ctx)
+}
+
+// ownersPage is how many owners are read at once: ten user/bulk batches.
+const ownersPage = 10 * jira.MaxBulkUsers
+
+func (r *siteRun) feed(ctx context.Context, work chan<- []string) error {
+	s := r.s
+	now := s.now()
+	after, analyzed := "", false
+	for {
+		owners, err := s.Users.ActiveOwnersPage(ctx, r.t.ID, now, after, ownersPage)
+		if err != nil || len(owners) == 0 {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		after = owners[len(owners)-1]
+		created, err := s.Users.EnsureAccounts(ctx, r.t.ID, owners)
+		if err != nil {
+			return err
+		}
+		if created >= 500 && !analyzed {
+			analyzed = true
+			if err := s.Users.RefreshStats(ctx); err != nil {
+				return err
+			}
+		}
+		r.add(Counts{"owners_total": int64(len(owners))})
+		for _, ids := range chunk(owners, jira.MaxBulkUsers) {
+			select {
+			case work <- ids:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
 }
 
 // batch checks up to 90 owners with one user/bulk call (more when Jira
 // pages the answer) and revokes what the inactive ones hold.
 func (r *siteRun) batch(ctx context.Context, ids []string) error {
 	s := r.s
-	t0 := time.Now()
-	defer func() { timing("batch", t0) }()
 	found, err := s.Jira.BulkUsers(ctx, r.t, ids)
-	timing("jira", t0)
 	if err != nil {
 		return fmt.Errorf("jira user/bulk: %w", err)
 	}
 	now := s.now()
-	checks := make([]store.UserCheck, len(ids))
-	var gone, inactive []string
-	for i, id := range ids {
-		u, ok := found[id]
-		checks[i] = store.UserCheck{AccountID: id, Found: ok, Active: u.Active, DisplayName: u.DisplayName,
-			AccountType: u.AccountType, Email: u.EmailAddress, KeepAccess: r.settings.IsExempt(id)}
-		switch {
-		case !ok:
-			gone = append(gone, id)
-		case !u.Active:
-			inactive = append(inactive, id)
-		}
-	}
-	t1 := time.Now()
-	if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
-		return err
-	}
-	timing("apply", t1)
-	c := Counts{"owners_checked": int64(len(ids)), "owners_missing": int64(len(gone)), "owners_inactive": int64(len(inactive))}
+	c := Counts{"owners_checked": int64(len(ids))}
 	var items []models.ReportItem
 	item := func(kind, owner, credID, reason, detail string) {
 		items = append(items, models.ReportItem{ReportID: r.report.ID, TenantID: r.t.ID, Kind: kind, OwnerAccountID: owner, CredentialID: credID, Reason: reason, Detail: detail, At: &now})
+	}
+	var inactive []string
+	for _, id := range ids {
+		if u, ok := found[id]; ok && !u.Active {
+			inactive = append(inactive, id)
+		}
 	}
 	held, err := r.withinGrace(ctx, inactive, now)
 	if err != nil {
 		return err
 	}
-	for _, id := range append(gone, inactive...) {
-		detail := "inactive in Jira"
-		if _, ok := found[id]; !ok {
-			detail = "unknown to Jira (deleted)"
+	checks := make([]store.UserCheck, len(ids))
+	detail := map[string]string{}
+	var revoke []string
+	for i, id := range ids {
+		u, ok := found[id]
+		checks[i] = store.UserCheck{AccountID: id, Found: ok, Active: u.Active, DisplayName: u.DisplayName,
+			AccountType: u.AccountType, Email: u.EmailAddress, KeepAccess: r.settings.IsExempt(id)}
+		switch {
+		case ok && u.Active:
+			continue
+		case !ok:
+			detail[id] = "unknown to Jira (deleted)"
+			c["owners_missing"]++
+		default:
+			detail[id] = "inactive in Jira"
+			c["owners_inactive"]++
 		}
 		switch {
 		case r.settings.IsExempt(id):
-			item(models.ItemExempt, id, "", ReasonReconciled, detail+"; exempt from auto-revoke")
+			item(models.ItemExempt, id, "", ReasonReconciled, detail[id]+"; exempt from auto-revoke")
 			c["owners_exempt"]++
-			continue
 		case !r.settings.AutoRevoke:
-			item(models.ItemInactive, id, "", ReasonReconciled, detail+"; auto-revoke is off")
-			continue
+			item(models.ItemInactive, id, "", ReasonReconciled, detail[id]+"; auto-revoke is off")
 		case !held[id].IsZero():
-			item(models.ItemInactive, id, "", ReasonReconciled, detail+"; grace period until "+held[id].Format(time.RFC3339))
+			item(models.ItemInactive, id, "", ReasonReconciled, detail[id]+"; grace period until "+held[id].Format(time.RFC3339))
 			c["owners_in_grace"]++
-			continue
+		default:
+			checks[i].Revoking = true
+			revoke = append(revoke, id)
 		}
-		t2 := time.Now()
-		defer timing("revoke", t2)
-		revoked, err := s.Revoker.RevokeOwner(ctx, r.t.ID, id, credentials.Revocation{
+	}
+	if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
+		return err
+	}
+	if len(revoke) > 0 {
+		// One transaction for the batch's inactive owners: an audit row
+		// per credential, the verifier told at once.
+		credIDs, err := s.Reports.LiveCredentialIDs(ctx, r.t.ID, revoke)
+		if err != nil {
+			return err
+		}
+		revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, IDs: credIDs}, credentials.Revocation{
 			Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
-			Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "jira": detail},
+			Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "source": "reconciliation"},
 		})
 		if err != nil {
-			return fmt.Errorf("revoke credentials of %s: %w", id, err)
+			return fmt.Errorf("revoke credentials of inactive owners: %w", err)
 		}
 		for i := range revoked {
-			item(models.ItemRevoked, id, revoked[i].ID, ReasonReconciled, detail)
+			item(models.ItemRevoked, revoked[i].OwnerAccountID, revoked[i].ID, ReasonReconciled, detail[revoked[i].OwnerAccountID])
 		}
 		c["revoked"] += int64(len(revoked))
 	}
@@ -242,7 +272,7 @@ func (r *siteRun) withinGrace(ctx context.Context, inactive []string, now time.T
 }
 
 // add merges counters and reports progress after each batch (at most
-// every 200 ms, and for the last batch).
+// every 200 ms).
 func (r *siteRun) add(c Counts) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -251,18 +281,26 @@ func (r *siteRun) add(c Counts) {
 		return
 	}
 	r.batches++
-	now := time.Now()
-	last := r.counts["owners_checked"] >= r.counts["owners_total"]
-	if !last && now.Sub(r.lastNote) < 200*time.Millisecond {
-		return
+	if time.Since(r.lastNote) >= 200*time.Millisecond {
+		r.noteLocked()
 	}
-	r.lastNote = now
+}
+
+// progressNow reports the counters as they are.
+func (r *siteRun) progressNow() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.noteLocked()
+}
+
+func (r *siteRun) noteLocked() {
+	r.lastNote = time.Now()
 	total := Counts{}
 	total.Add(r.before)
 	total.Add(r.counts)
-	note := fmt.Sprintf("site %s: %d of %d owners checked", r.t.ID, r.counts["owners_checked"], r.counts["owners_total"])
+	note := fmt.Sprintf("site %s: %d owners checked, %d credentials revoked", r.t.ID, r.counts["owners_checked"], r.counts["revoked"])
 	r.run.progress(total, note)
-	r.s.Log.WithFields(logrus.Fields{"tenant": r.t.ID, "checked": r.counts["owners_checked"], "total": r.counts["owners_total"], "revoked": r.counts["revoked"]}).Debug("reconcile: progress")
+	r.s.Log.WithFields(logrus.Fields{"tenant": r.t.ID, "checked": r.counts["owners_checked"], "revoked": r.counts["revoked"]}).Info("reconcile: progress")
 }
 
 func chunk(ids []string, n int) [][]string {
@@ -270,21 +308,5 @@ func chunk(ids []string, n int) [][]string {
 	for start := 0; start < len(ids); start += n {
 		out = append(out, ids[start:min(start+n, len(ids))])
 	}
-	return out
-}
-
-var timings sync.Map
-
-func init() { store.Timing = timing }
-
-func timing(name string, t time.Time) {
-	v, _ := timings.LoadOrStore(name, new(atomic.Int64))
-	v.(*atomic.Int64).Add(int64(time.Since(t)))
-}
-
-// DumpTimings prints timings.
-func DumpTimings() string {
-	out := ""
-	timings.Range(func(k, v any) bool { out += fmt.Sprintf("%s=%s ", k, time.Duration(v.(*atomic.Int64).Load())); return true })
 	return out
 }

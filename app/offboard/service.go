@@ -38,7 +38,9 @@ type UserStore interface {
 	ApplyEvent(ctx context.Context, tenantID, accountID string, st store.UserState) (bool, error)
 	ApplyChecks(ctx context.Context, tenantID string, checks []store.UserCheck, at time.Time) ([]string, error)
 	InactiveSince(ctx context.Context, tenantID string, accountIDs []string) (map[string]time.Time, error)
-	ActiveOwners(ctx context.Context, tenantID string, now time.Time) ([]string, error)
+	ActiveOwnersPage(ctx context.Context, tenantID string, now time.Time, after string, limit int) ([]string, error)
+	EnsureAccounts(ctx context.Context, tenantID string, ids []string) (int64, error)
+	RefreshStats(ctx context.Context) error
 	EnsureOwners(ctx context.Context, tenantID string) error
 	ForReporting(ctx context.Context, tenantID, after string, limit int) ([]store.ReportableAccount, error)
 	ErasePersonalData(ctx context.Context, tenantID, accountID string, at time.Time) error
@@ -63,6 +65,7 @@ type ReportStore interface {
 	Items(ctx context.Context, tenantID string, reportID, after int64, limit int) ([]models.ReportItem, error)
 	ExpiredCredentials(ctx context.Context, tenantID string, now time.Time, limit int) ([]models.Credential, int, error)
 	StaleCredentials(ctx context.Context, tenantID string, now, before time.Time, limit int) ([]models.Credential, int, error)
+	LiveCredentialIDs(ctx context.Context, tenantID string, owners []string) ([]string, error)
 }
 
 // Revoker revokes credentials with an audit record each.

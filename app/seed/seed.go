@@ -116,6 +116,7 @@ func Run(ctx context.Context, st Store, log AccessLog, audit Auditor, o Options)
 	start := time.Now()
 	g := &generator{o: o, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), res: &Result{ownerInactive: map[string]bool{}}}
 	users := g.users()
+	g.creationTimes()
 	for start := 0; start < len(users); start += o.Batch {
 		if err := st.UpsertUsers(ctx, users[start:min(start+o.Batch, len(users))]); err != nil {
 			return nil, fmt.Errorf("seed users: %w", err)
@@ -151,9 +152,22 @@ func Run(ctx context.Context, st Store, log AccessLog, audit Auditor, o Options)
 }
 
 type generator struct {
-	o   Options
-	rng *rand.Rand
-	res *Result
+	o       Options
+	rng     *rand.Rand
+	res     *Result
+	created []time.Time // creation times of every key, oldest first
+}
+
+// creationTimes spreads keys over the last two years, more of them recent,
+// oldest first: a real site's keys are written in the order they are
+// created, and the table's physical order follows.
+func (g *generator) creationTimes() {
+	g.created = make([]time.Time, g.o.Keys)
+	for i := range g.created {
+		age := time.Duration(float64(730*24*time.Hour) * math.Pow(g.rng.Float64(), 2.2))
+		g.created[i] = g.o.Now.Add(-age - time.Hour).Truncate(time.Millisecond)
+	}
+	slices.SortFunc(g.created, func(a, b time.Time) int { return a.Compare(b) })
 }
 
 func (g *generator) users() []models.User {
@@ -209,8 +223,7 @@ func (g *generator) keys(users []models.User, made, n int) ([]models.Credential,
 		} else {
 			owner = &users[nOwners+int(float64(len(users)-nOwners)*math.Pow(rng.Float64(), 1.7))]
 		}
-		age := time.Duration(float64(730*24*time.Hour) * math.Pow(rng.Float64(), 2.2))
-		created := o.Now.Add(-age - time.Hour).Truncate(time.Millisecond)
+		created := g.created[made+i]
 		c := models.Credential{
 			ID: uuid.Must(uuid.NewV7()).String(), TenantID: o.TenantID, Kind: models.KindAPIKey, OwnerAccountID: owner.AccountID,
 			Name:   keyPurposes[rng.IntN(len(keyPurposes))] + keySuffixes[rng.IntN(len(keySuffixes))],
@@ -330,10 +343,34 @@ func (g *generator) secret() (string, error) {
 	return "kwk_" + string(b), nil
 }
 
-// request picks a plausible Tempo API call.
-func (g *generator) request(owner string) (method, path string) {
+// pathsByArea groups the demo API paths by the scope area they need.
+var pathsByArea = func() map[scope.Area][]string {
+	m := map[scope.Area][]string{}
+	for _, p := range apiPaths {
+		a := scope.AreaFor(strings.NewReplacer("%s", "x", "%d", "1").Replace(p))
+		m[a] = append(m[a], p)
+	}
+	return m
+}()
+
+// request picks a plausible Tempo API call of a key: mostly in an area it
+// was granted, now and then elsewhere (and refused).
+func (g *generator) request(k *usedKey) (method, path string) {
 	rng := g.rng
 	path = apiPaths[rng.IntN(len(apiPaths))]
+	if !k.scopes.Full && rng.Float64() >= 0.02 {
+		var granted []scope.Area
+		for _, a := range scope.All() {
+			if k.scopes.Level(a) > scope.LevelNone && len(pathsByArea[a]) > 0 {
+				granted = append(granted, a)
+			}
+		}
+		if len(granted) > 0 {
+			paths := pathsByArea[granted[rng.IntN(len(granted))]]
+			path = paths[rng.IntN(len(paths))]
+		}
+	}
+	owner := k.owner
 	switch {
 	case strings.Contains(path, "%s"):
 		path = fmt.Sprintf(path, owner)
@@ -343,11 +380,11 @@ func (g *generator) request(owner string) (method, path string) {
 	switch r := rng.Float64(); {
 	case strings.HasSuffix(path, "/search"):
 		method = "POST"
-	case r < 0.08:
+	case r < 0.04:
 		method = "POST"
-	case r < 0.11:
+	case r < 0.06:
 		method = "PUT"
-	case r < 0.12:
+	case r < 0.065:
 		method = "DELETE"
 	default:
 		method = "GET"
@@ -384,14 +421,7 @@ func (g *generator) accessLog() []models.AccessLogEntry {
 		}
 		e := models.AccessLogEntry{TenantID: o.TenantID, At: at.Truncate(time.Millisecond), CredentialID: k.id, CredentialKind: models.KindAPIKey,
 			OwnerAccountID: k.owner, Method: "GET", Decision: models.DecisionAllow, IP: g.ip(), UserAgent: userAgents[rng.IntN(len(userAgents))]}
-		// Integrations mostly call what their scopes allow; a few try more
-		// and are refused.
-		for try := 0; try < 6; try++ {
-			e.Method, e.Path = g.request(k.owner)
-			if k.scopes.Allows(e.Method, e.Path) || rng.Float64() < 0.04 {
-				break
-			}
-		}
+		e.Method, e.Path = g.request(&k)
 		if !k.scopes.Allows(e.Method, e.Path) {
 			e.Decision, e.Reason = models.DecisionDeny, models.ReasonScopeDenied
 			g.res.AccessLogDenied++

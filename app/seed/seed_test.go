@@ -31,7 +31,7 @@ func TestSeedDemo(t *testing.T) {
 		}
 		inv := store.NewInventory(db)
 		for status, want := range map[models.CredentialStatus]int{models.StatusActive: res.Active, models.StatusExpired: res.Expired, models.StatusRevoked: res.Revoked} {
-			n, exact, err := inv.CountCredentials(ctx, store.CredentialFilter{TenantID: tn.ID, Status: status, Now: now}, 5000)
+			n, exact, err := inv.CountCredentials(ctx, store.CredentialFilter{TenantID: tn.ID, Status: status, Now: now}, 5000, 0)
 			if err != nil || !exact || n != int64(want) {
 				t.Errorf("%s: %d %v %v, want %d", status, n, exact, err, want)
 			}

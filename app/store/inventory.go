@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,6 +46,11 @@ type CredentialFilter struct {
 	NotRevoked bool
 	// Now decides the active and expired statuses.
 	Now time.Time
+
+	// searchOwners are the accounts whose display name matches Search,
+	// looked up first so the planner can use the owner index; nil: match
+	// names in a subquery.
+	searchOwners []string
 }
 
 // conditions renders f as SQL over the credentials table aliased c.
@@ -79,12 +85,14 @@ func (f *CredentialFilter) conditions() (*where, error) {
 		w.add("c.owner_account_id = ?", f.OwnerAccountID)
 	}
 	if f.Scope != "" {
-		// Scopes are stored space-separated and canonical; padding both ends
-		// makes a token match exact.
+		// Scopes are stored space-separated. A token matches whole, at the
+		// start, the end or in the middle; the patterns stay on the bare
+		// column so the planner estimates them from its statistics.
+		sc := escapeLike(f.Scope)
 		if f.ScopeIsArea {
-			w.add("(' ' || c.scopes || ' ' LIKE ? OR ' ' || c.scopes || ' ' LIKE ?)", "% "+f.Scope+":view %", "% "+f.Scope+":manage %")
+			w.add(`(c.scopes LIKE ? ESCAPE '\' OR c.scopes LIKE ? ESCAPE '\')`, sc+":%", "% "+sc+":%")
 		} else {
-			w.add("' ' || c.scopes || ' ' LIKE ?", "% "+f.Scope+" %")
+			w.add(`(c.scopes = ? OR c.scopes LIKE ? ESCAPE '\' OR c.scopes LIKE ? ESCAPE '\' OR c.scopes LIKE ? ESCAPE '\')`, f.Scope, sc+" %", "% "+sc, "% "+sc+" %")
 		}
 	}
 	w.addTime("c.created_at >= ?", f.CreatedFrom)
@@ -101,11 +109,53 @@ func (f *CredentialFilter) conditions() (*where, error) {
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
 		like := "%" + escapeLike(strings.ToLower(s)) + "%"
-		w.add(`(LOWER(c.name) LIKE ? ESCAPE '\' OR LOWER(c.hint) LIKE ? ESCAPE '\' OR c.owner_account_id = ?
-			OR c.owner_account_id IN (SELECT u.account_id FROM users u WHERE u.tenant_id = ? AND LOWER(u.display_name) LIKE ? ESCAPE '\'))`,
-			like, like, s, f.TenantID, like)
+		if f.searchOwners != nil {
+			w.add(`(LOWER(c.name) LIKE ? ESCAPE '\' OR LOWER(c.hint) LIKE ? ESCAPE '\' OR c.owner_account_id IN ?)`,
+				like, like, append([]string{s}, f.searchOwners...))
+		} else {
+			w.add(`(LOWER(c.name) LIKE ? ESCAPE '\' OR LOWER(c.hint) LIKE ? ESCAPE '\' OR c.owner_account_id = ?
+				OR c.owner_account_id IN (SELECT u.account_id FROM users u WHERE u.tenant_id = ? AND LOWER(u.display_name) LIKE ? ESCAPE '\'))`,
+				like, like, s, f.TenantID, like)
+		}
 	}
 	return w, nil
+}
+
+// maxSearchOwners bounds the accounts a search resolves up front; a
+// broader match stays a subquery.
+const maxSearchOwners = 500
+
+// resolveSearch looks up the accounts whose display name matches the
+// search, so the credential query can use the owner index (and, with the
+// trigram indexes on PostgreSQL, turn a rare match into a few index
+// lookups instead of a walk through the whole inventory).
+func (s *Inventory) resolveSearch(ctx context.Context, f *CredentialFilter) error {
+	q := strings.TrimSpace(f.Search)
+	if q == "" || f.searchOwners != nil {
+		return nil
+	}
+	var ids []string
+	err := s.db.conn(ctx).Raw(`SELECT account_id FROM users WHERE tenant_id = ? AND LOWER(display_name) LIKE ? ESCAPE '\' LIMIT ?`,
+		f.TenantID, "%"+escapeLike(strings.ToLower(q))+"%", maxSearchOwners+1).Scan(&ids).Error
+	if err != nil {
+		return translate(err, "search owners")
+	}
+	if len(ids) <= maxSearchOwners {
+		f.searchOwners = append(make([]string, 0, len(ids)), ids...)
+	}
+	return nil
+}
+
+// emptyNullSegment reports whether the filter rules out the NULL segment
+// of an order, so a page does not walk it.
+func (f *CredentialFilter) emptyNullSegment(col sortColumn) bool {
+	switch col.name {
+	case "c.expires_at":
+		return f.Status == models.StatusExpired
+	case "c.last_used_at":
+		return f.LastUsedFrom != nil || f.LastUsedTo != nil
+	}
+	return false
 }
 
 // InventoryCredential is a credential with what the inventory shows of its
@@ -217,6 +267,9 @@ func (s *Inventory) ListCredentials(ctx context.Context, f CredentialFilter, p C
 	if !ok {
 		return nil, fmt.Errorf("list credentials: sort %q: %w", p.Sort, models.ErrInvalid)
 	}
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return nil, err
+	}
 	base, err := f.conditions()
 	if err != nil {
 		return nil, err
@@ -239,6 +292,9 @@ func (s *Inventory) ListCredentials(ctx context.Context, f CredentialFilter, p C
 	}
 	out := make([]InventoryCredential, 0, p.Limit)
 	for i := start; i < len(segs) && len(out) < p.Limit; i++ {
+		if segs[i].null && f.emptyNullSegment(col) {
+			continue
+		}
 		w := base.clone()
 		if col.nulls != "" {
 			if segs[i].null {
@@ -331,32 +387,41 @@ func (s *Inventory) scanCredentials(ctx context.Context, q string, args []any, c
 
 // CountCredentials returns how many credentials match f: exactly when there
 // are at most exactUpTo, otherwise (on PostgreSQL) the planner's estimate,
-// which costs a plan and no scan.
-func (s *Inventory) CountCredentials(ctx context.Context, f CredentialFilter, exactUpTo int) (n int64, exact bool, err error) {
+// which costs a plan and no scan. With budget > 0 the exact count gets at
+// most that long on PostgreSQL before the estimate stands in; do not call
+// it so inside a transaction, which a cancelled statement would abort.
+func (s *Inventory) CountCredentials(ctx context.Context, f CredentialFilter, exactUpTo int, budget time.Duration) (n int64, exact bool, err error) {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return 0, false, err
+	}
 	w, err := f.conditions()
 	if err != nil {
 		return 0, false, err
 	}
-	from := " FROM credentials c WHERE " + w.String()
-	if s.db.IsPostgres() {
-		est, err := s.db.estimateRows(ctx, "SELECT 1"+from, w.args)
-		if err != nil {
-			return 0, false, translate(err, "estimate credentials")
-		}
-		if est > int64(exactUpTo) {
-			return est, false, nil
-		}
-	}
-	bound := exactUpTo
+	q := "SELECT 1 FROM credentials c WHERE " + w.String()
 	if !s.db.IsPostgres() {
 		// SQLite has no estimate; a single-node site counts exactly.
-		bound = max(bound, sqliteExactCountUpTo)
+		bound := max(exactUpTo, sqliteExactCountUpTo)
+		n, err := s.db.boundedCount(ctx, q, w.args, bound)
+		return n, n <= int64(bound), translate(err, "count credentials")
 	}
-	n, err = s.db.boundedCount(ctx, "SELECT 1"+from, w.args, bound)
+	est, err := s.db.estimateRows(ctx, q, w.args)
 	if err != nil {
-		return 0, false, translate(err, "count credentials")
+		return 0, false, translate(err, "estimate credentials")
 	}
-	return n, n <= int64(bound), nil
+	if est > int64(exactUpTo) {
+		return est, false, nil
+	}
+	n, err = s.db.boundedCountWithin(ctx, q, w.args, exactUpTo, budget)
+	switch {
+	case errors.Is(err, errOverBudget):
+		return max(est, int64(exactUpTo)+1), false, nil
+	case err != nil:
+		return 0, false, translate(err, "count credentials")
+	case n > int64(exactUpTo):
+		return max(n, est), false, nil
+	}
+	return n, true, nil
 }
 
 // sqliteExactCountUpTo bounds the counts of SQLite, which has no planner

@@ -242,7 +242,7 @@ func TestInventoryFilters(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: got %v\nwant %v", tc.name, got, want)
 			}
-			n, exact, err := inv.CountCredentials(ctx, tc.f, 5000)
+			n, exact, err := inv.CountCredentials(ctx, tc.f, 5000, 0)
 			if err != nil || !exact || n != int64(len(want)) {
 				t.Errorf("%s: count = %d, %v, %v; want %d exact", tc.name, n, exact, err, len(want))
 			}
@@ -410,7 +410,7 @@ func TestRevokeMatchingInventoryFilter(t *testing.T) {
 			t.Errorf("revoked %v, want %v", got, want)
 		}
 		// The other tenant's twin rows are untouched.
-		n, _, err := store.NewInventory(db).CountCredentials(ctx, store.CredentialFilter{TenantID: invB, Status: models.StatusRevoked, Now: at}, 100)
+		n, _, err := store.NewInventory(db).CountCredentials(ctx, store.CredentialFilter{TenantID: invB, Status: models.StatusRevoked, Now: at}, 100, 0)
 		if err != nil || n != 2 {
 			t.Errorf("tenant B revoked = %d, %v; want its own 2", n, err)
 		}

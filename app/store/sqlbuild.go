@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // where collects AND-ed SQL conditions and their arguments.
@@ -104,6 +107,31 @@ func (db *DB) estimateRows(ctx context.Context, query string, args []any) (int64
 		return 0, fmt.Errorf("read query plan: %w", err)
 	}
 	return int64(out[0].Plan.Rows), nil
+}
+
+// errOverBudget reports a count that ran out of its time budget.
+var errOverBudget = errors.New("count over its time budget")
+
+// boundedCountWithin is boundedCount limited to budget on PostgreSQL
+// (statement_timeout in a transaction of its own); 0 means no limit.
+func (db *DB) boundedCountWithin(ctx context.Context, query string, args []any, upTo int, budget time.Duration) (int64, error) {
+	if budget <= 0 || !db.IsPostgres() {
+		return db.boundedCount(ctx, query, args, upTo)
+	}
+	var n int64
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		if err := db.conn(ctx).Exec(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(budget.Milliseconds(), 1))).Error; err != nil {
+			return err
+		}
+		var err error
+		n, err = db.boundedCount(ctx, query, args, upTo)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" { // query_canceled
+		return 0, errOverBudget
+	}
+	return n, err
 }
 
 // boundedCount counts the rows of query, stopping after upTo+1.

@@ -112,6 +112,7 @@ type UserCheck struct {
 	AccountType string
 	Email       string
 	KeepAccess  bool // exempt: record the profile, leave active/deleted as they are
+	Revoking    bool // the caller revokes the account's credentials next: no need to reload them
 }
 
 // ApplyChecks records a batch of users fetched from Jira at time at (which
@@ -129,23 +130,27 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 		ids[i] = c.AccountID
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		t0 := time.Now()
-		if err := s.insertMissing(ctx, tenantID, ids, at); err != nil {
+		cur, err := s.rows(ctx, tenantID, ids)
+		if err != nil {
 			return err
 		}
-		Timing("ins", t0)
-		t0 = time.Now()
-		defer Timing("rest", t0)
-		var cur []userRow
-		if err := s.db.conn(ctx).Table("users").Where("tenant_id = ? AND account_id IN ?", tenantID, ids).Find(&cur).Error; err != nil {
-			return err
+		if len(cur) < len(ids) {
+			if err := s.insertMissing(ctx, tenantID, ids, at); err != nil {
+				return err
+			}
+			if cur, err = s.rows(ctx, tenantID, ids); err != nil {
+				return err
+			}
 		}
 		byID := make(map[string]*userRow, len(cur))
 		for i := range cur {
 			byID[cur[i].AccountID] = &cur[i]
 		}
-		var sb strings.Builder
-		args := make([]any, 0, len(checks)*6+3)
+		var (
+			sb             strings.Builder
+			touch, updated []string
+		)
+		args := make([]any, 0, len(checks)*6+4)
 		n := 0
 		for _, c := range checks {
 			u := byID[c.AccountID]
@@ -158,6 +163,9 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 			}
 			if active != u.Active || deleted != u.Deleted {
 				changed = append(changed, c.AccountID)
+				if !c.Revoking {
+					touch = append(touch, c.AccountID)
+				}
 			}
 			name, email := c.DisplayName, c.Email
 			if u.ErasedAt != nil {
@@ -168,6 +176,7 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 			}
 			sb.WriteString("(?, ?, ?, ?, CAST(? AS BOOLEAN), CAST(? AS BOOLEAN))")
 			args = append(args, c.AccountID, name, c.AccountType, email, active, deleted)
+			updated = append(updated, c.AccountID)
 			n++
 		}
 		if n == 0 {
@@ -181,16 +190,14 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 			inactive_since = CASE WHEN v.column5 AND NOT v.column6 THEN NULL ELSE COALESCE(users.inactive_since, ?) END,
 			active = v.column5, deleted = v.column6, checked_at = ?, state_at = ?, updated_at = ?
 			FROM (VALUES ` + sb.String() + `) AS v
-			WHERE users.tenant_id = ? AND users.account_id = v.column1`
+			WHERE users.tenant_id = ? AND users.account_id = v.column1 AND users.account_id IN ?`
+		// The IN list lets the planner reach the rows through the primary
+		// key whatever its statistics say about the VALUES join.
 		args = append([]any{at, at, at, at}, args...)
-		t1 := time.Now()
-		if err := s.db.conn(ctx).Exec(q, append(args, tenantID)...).Error; err != nil {
+		if err := s.db.conn(ctx).Exec(q, append(args, tenantID, updated)...).Error; err != nil {
 			return err
 		}
-		Timing("upd", t1)
-		t1 = time.Now()
-		defer Timing("touch", t1)
-		return s.touchCredentials(ctx, tenantID, changed)
+		return s.touchCredentials(ctx, tenantID, touch)
 	})
 	return changed, translate(err, "apply user checks")
 }
@@ -209,6 +216,12 @@ func (s *Users) InactiveSince(ctx context.Context, tenantID string, accountIDs [
 		out[r.AccountID] = *r.InactiveSince
 	}
 	return out, translate(err, "inactive since")
+}
+
+func (s *Users) rows(ctx context.Context, tenantID string, ids []string) ([]userRow, error) {
+	var out []userRow
+	err := s.db.conn(ctx).Table("users").Where("tenant_id = ? AND account_id IN ?", tenantID, ids).Find(&out).Error
+	return out, err
 }
 
 // insertMissing creates rows (active, not deleted: what the verifier
@@ -242,14 +255,52 @@ func (s *Users) touchCredentials(ctx context.Context, tenantID string, accountID
 	return nil
 }
 
-// ActiveOwners returns the distinct owners of the tenant's credentials that
-// are neither revoked nor expired at now, in accountId order.
-func (s *Users) ActiveOwners(ctx context.Context, tenantID string, now time.Time) ([]string, error) {
+// EnsureAccounts creates rows for the accounts the tenant has none for, in
+// batches, and returns how many it created.
+func (s *Users) EnsureAccounts(ctx context.Context, tenantID string, ids []string) (int64, error) {
+	var created int64
+	now := time.Now().UTC()
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(start+1000, len(ids))]
+		var sb strings.Builder
+		args := make([]any, 0, len(chunk)*3)
+		for i, id := range chunk {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?, ?, ?)")
+			args = append(args, tenantID, id, now)
+		}
+		res := s.db.conn(ctx).Exec(`INSERT INTO users (tenant_id, account_id, updated_at) VALUES `+sb.String()+
+			` ON CONFLICT (tenant_id, account_id) DO NOTHING`, args...)
+		if res.Error != nil {
+			return created, translate(res.Error, "ensure accounts")
+		}
+		created += res.RowsAffected
+	}
+	return created, nil
+}
+
+// ActiveOwnersPage returns up to limit distinct owners of live credentials
+// (neither revoked nor expired at now) after the accountId cursor, in
+// accountId order: a keyset page along the (tenant_id, owner_account_id)
+// index, so a large site is read while its first batches are checked.
+func (s *Users) ActiveOwnersPage(ctx context.Context, tenantID string, now time.Time, after string, limit int) ([]string, error) {
 	var out []string
 	err := s.db.conn(ctx).Table("credentials").Distinct("owner_account_id").
-		Where("tenant_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", tenantID, now.UTC()).
-		Order("owner_account_id").Pluck("owner_account_id", &out).Error
+		Where("tenant_id = ? AND owner_account_id > ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", tenantID, after, now.UTC()).
+		Order("owner_account_id").Limit(limit).Pluck("owner_account_id", &out).Error
 	return out, translate(err, "list credential owners")
+}
+
+// RefreshStats updates the planner statistics of the users table on
+// PostgreSQL after a large insert: without them the cached generic plans
+// of per-batch lookups scan every row of the tenant.
+func (s *Users) RefreshStats(ctx context.Context) error {
+	if !s.db.IsPostgres() {
+		return nil
+	}
+	return translate(s.db.conn(ctx).Exec("ANALYZE users").Error, "analyze users")
 }
 
 // ReportableAccount is an account whose personal data keyward stores, with
@@ -319,5 +370,3 @@ func (s *Users) ErasePersonalData(ctx context.Context, tenantID, accountID strin
 	})
 	return translate(err, "erase personal data")
 }
-
-var Timing = func(string, time.Time) {}

@@ -72,34 +72,56 @@ func TestInventoryAtScale(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"s": "-created", "t": created.UTC(), "i": id, "h": "unknown"})
 		return "&cursor=" + base64.RawURLEncoding.EncodeToString(b)
 	}
-	var someOwner string
-	if err := db.SQL().QueryRowContext(ctx, "SELECT owner_account_id FROM credentials WHERE tenant_id = $1 OFFSET 12345 LIMIT 1", e.a).Scan(&someOwner); err != nil {
+	nameDepth := func(offset int) string {
+		var name, id string
+		err := db.SQL().QueryRowContext(ctx, "SELECT name, id FROM credentials WHERE tenant_id = $1 ORDER BY name DESC, id DESC OFFSET $2 LIMIT 1", e.a, offset).Scan(&name, &id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(map[string]any{"s": "-name", "v": name, "i": id, "h": "unknown"})
+		return "&cursor=" + base64.RawURLEncoding.EncodeToString(b)
+	}
+	var someOwner, someName string
+	err = db.SQL().QueryRowContext(ctx, `SELECT c.owner_account_id, u.display_name FROM credentials c JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id
+		WHERE c.tenant_id = $1 OFFSET 12345 LIMIT 1`, e.a).Scan(&someOwner, &someName)
+	if err != nil {
 		t.Fatal(err)
 	}
-	scenarios := []struct{ name, query string }{
-		{"first page, newest first", ""},
-		{fmt.Sprintf("page at row %d", n/20), depth(n / 20)},
-		{fmt.Sprintf("page at row %d", n/2), depth(n / 2)},
-		{"last page", depth(n - 30)},
-		{"status=active", "status=active"},
-		{"status=revoked", "status=revoked"},
-		{"status=expired", "status=expired"},
-		{"kind=oauth_grant (no match)", "kind=oauth_grant"},
-		{"owner=<one person>", "owner=" + someOwner},
-		{"scope=worklogs:manage", "scope=worklogs:manage"},
-		{"scope=full", "scope=full"},
-		{"staleDays=90", "staleDays=90"},
-		{"ownerInactive=true", "ownerInactive=true"},
-		{"created in one month", "createdFrom=" + url.QueryEscape(time.Now().AddDate(0, -3, 0).Format(time.RFC3339)) + "&createdTo=" + url.QueryEscape(time.Now().AddDate(0, -2, 0).Format(time.RFC3339))},
-		{"status=active&scope=worklogs&staleDays=30", "status=active&scope=worklogs&staleDays=30"},
-		{"q=payroll (name)", "q=payroll"},
-		{"q=<display name>", "q=" + url.QueryEscape("Hana Kim")},
-		{"q=<rare, no match>", "q=zzqx"},
-		{"sort=-lastUsed", "sort=-lastUsed"},
-		{"sort=lastUsed (never used first)", "sort=lastUsed"},
-		{"sort=expires", "sort=expires"},
-		{"sort=-expires", "sort=-expires"},
-		{"sort=name", "sort=name"},
+	// Every scenario must meet the target except the informational ones:
+	// a filter against an order no index serves (the natural order of the
+	// filter, used when no sort is given, is the fast one).
+	scenarios := []struct {
+		name, query string
+		info        bool
+	}{
+		{"first page, newest first", "", false},
+		{fmt.Sprintf("page at row %d", n/20), depth(n / 20), false},
+		{fmt.Sprintf("page at row %d", n/2), depth(n / 2), false},
+		{"last page", depth(n - 30), false},
+		{"status=active", "status=active", false},
+		{"status=revoked", "status=revoked", false},
+		{"status=expired (natural order -expires)", "status=expired", false},
+		{"kind=oauth_grant (no match)", "kind=oauth_grant", false},
+		{"owner=<one person>", "owner=" + someOwner, false},
+		{"scope=worklogs:manage", "scope=worklogs:manage", false},
+		{"scope=full", "scope=full", false},
+		{"scope=approvals (area)", "scope=approvals", false},
+		{"staleDays=90 (natural order lastUsed)", "staleDays=90", false},
+		{"ownerInactive=true", "ownerInactive=true", false},
+		{"created in one month", "createdFrom=" + url.QueryEscape(time.Now().AddDate(0, -3, 0).Format(time.RFC3339)) + "&createdTo=" + url.QueryEscape(time.Now().AddDate(0, -2, 0).Format(time.RFC3339)), false},
+		{"used in the last day", "lastUsedFrom=" + url.QueryEscape(time.Now().AddDate(0, 0, -1).Format(time.RFC3339)), false},
+		{"status=active&scope=worklogs&ownerInactive=true", "status=active&scope=worklogs&ownerInactive=true", false},
+		{"q=payroll (common name)", "q=payroll", false},
+		{"q=<a person's name>", "q=" + url.QueryEscape(someName), false},
+		{"q=<rare, no match>", "q=zzqx", false},
+		{"sort=-lastUsed", "sort=-lastUsed", false},
+		{"sort=lastUsed (never used first)", "sort=lastUsed", false},
+		{"sort=expires", "sort=expires", false},
+		{"sort=-expires", "sort=-expires", false},
+		{"sort=name", "sort=name", false},
+		{"sort=-name, page at row n/2", "sort=-name" + nameDepth(n/2), false},
+		{"status=expired&sort=-created", "status=expired&sort=-created", true},
+		{"staleDays=90&sort=-created", "staleDays=90&sort=-created", true},
 	}
 	const warmup, runs = 5, 100
 	auth := e.token(devAdmin)
@@ -108,6 +130,7 @@ func TestInventoryAtScale(t *testing.T) {
 		p50, p95, p99 time.Duration
 		items         int
 		total         string
+		info          bool
 	}
 	var results []result
 	for _, sc := range scenarios {
@@ -136,7 +159,7 @@ func TestInventoryAtScale(t *testing.T) {
 		if !page.Total.Exact {
 			total = "~" + total
 		}
-		r := result{sc.name, lat[len(lat)/2], lat[len(lat)*95/100], lat[len(lat)*99/100], len(page.Items), total}
+		r := result{sc.name, lat[len(lat)/2], lat[len(lat)*95/100], lat[len(lat)*99/100], len(page.Items), total, sc.info}
 		results = append(results, r)
 		t.Logf("%-45s p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  items %2d  total %s", r.name, ms(r.p50), ms(r.p95), ms(r.p99), r.items, r.total)
 	}
@@ -174,7 +197,11 @@ func TestInventoryAtScale(t *testing.T) {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "| scenario (limit=50) | p50 ms | p95 ms | p99 ms | total |\n|---|---:|---:|---:|---:|\n")
 		for _, r := range results {
-			fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f | %s |\n", r.name, ms(r.p50), ms(r.p95), ms(r.p99), r.total)
+			name := r.name
+			if r.info {
+				name += " (informational: no index serves this order)"
+			}
+			fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f | %s |\n", name, ms(r.p50), ms(r.p95), ms(r.p99), r.total)
 		}
 		fmt.Fprintf(&b, "\n| export | rows | seconds | rows/s |\n|---|---:|---:|---:|\n")
 		for _, x := range exports {
@@ -185,7 +212,7 @@ func TestInventoryAtScale(t *testing.T) {
 		}
 	}
 	for _, r := range results {
-		if r.p95 > 20*time.Millisecond {
+		if !r.info && r.p95 > 20*time.Millisecond {
 			t.Errorf("%s: p95 %.2f ms exceeds 20 ms", r.name, ms(r.p95))
 		}
 	}

@@ -252,17 +252,30 @@ func PositionOf(c *InventoryCredential, key SortKey) Position {
 	return p
 }
 
+// inventoryColumns are what the inventory shows (not updated_at, which
+// only drives cache invalidation). An owner without a users row counts as
+// active, as the verifier treats them.
 const inventoryColumns = `c.id, c.tenant_id, c.kind, c.owner_account_id, c.name, c.hint, c.scopes, c.client_id,
-	c.created_at, c.updated_at, c.expires_at, c.revoked_at, c.revoked_by, c.revoke_reason,
+	c.created_at, c.expires_at, c.revoked_at, c.revoked_by, c.revoke_reason,
 	c.last_used_at, c.last_used_ip, c.last_used_ua, c.use_count,
-	u.account_id, u.display_name, u.active, u.deleted`
+	u.account_id IS NOT NULL, COALESCE(u.display_name, ''), COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE)`
 
-const inventoryFrom = ` FROM credentials c LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id`
+const ownerJoin = ` LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id`
 
 // ListCredentials returns up to p.Limit credentials matching f in p's
 // order, after p.After. Each page is at most two index range scans, so its
 // cost does not grow with its depth.
 func (s *Inventory) ListCredentials(ctx context.Context, f CredentialFilter, p CredentialPage) ([]InventoryCredential, error) {
+	var out []InventoryCredential
+	err := s.db.planned(ctx, 0, func(ctx context.Context) error {
+		var err error
+		out, err = s.listCredentials(ctx, f, p)
+		return err
+	})
+	return out, err
+}
+
+func (s *Inventory) listCredentials(ctx context.Context, f CredentialFilter, p CredentialPage) ([]InventoryCredential, error) {
 	col, ok := sortColumns[p.Sort]
 	if !ok {
 		return nil, fmt.Errorf("list credentials: sort %q: %w", p.Sort, models.ErrInvalid)
@@ -314,8 +327,11 @@ func (s *Inventory) ListCredentials(ctx context.Context, f CredentialFilter, p C
 				w.add("("+col.name+", c.id) "+cmp+" (?, ?)", v, p.After.ID)
 			}
 		}
-		q := "SELECT " + inventoryColumns + inventoryFrom + " WHERE " + w.String() +
-			" ORDER BY " + col.name + " " + dir + ", c.id " + dir + fmt.Sprintf(" LIMIT %d", p.Limit-len(out))
+		// The page is cut first, then joined with its owners: the join never
+		// sees more than the page.
+		order := " ORDER BY " + col.name + " " + dir + ", c.id " + dir
+		q := "SELECT " + inventoryColumns + " FROM (SELECT c.* FROM credentials c WHERE " + w.String() + order +
+			fmt.Sprintf(" LIMIT %d", p.Limit-len(out)) + ") c" + ownerJoin + order
 		rows, err := s.scanCredentials(ctx, q, w.args, p.Limit-len(out))
 		if err != nil {
 			return nil, translate(err, "list credentials")
@@ -337,7 +353,7 @@ func (p *Position) value(col sortColumn) (any, error) {
 
 // GetCredential returns one credential of the tenant with its owner.
 func (s *Inventory) GetCredential(ctx context.Context, tenantID, id string) (*InventoryCredential, error) {
-	rows, err := s.scanCredentials(ctx, "SELECT "+inventoryColumns+inventoryFrom+" WHERE c.tenant_id = ? AND c.id = ?", []any{tenantID, id}, 1)
+	rows, err := s.scanCredentials(ctx, "SELECT "+inventoryColumns+" FROM credentials c"+ownerJoin+" WHERE c.tenant_id = ? AND c.id = ?", []any{tenantID, id}, 1)
 	if err != nil {
 		return nil, translate(err, "get credential")
 	}
@@ -356,30 +372,20 @@ func (s *Inventory) scanCredentials(ctx context.Context, q string, args []any, c
 	out := make([]InventoryCredential, 0, capacity)
 	for rows.Next() {
 		var (
-			r                                    InventoryCredential
-			kind                                 string
-			created, updated, expires, rev, used nullTime
-			userID, display                      *string
-			active, deleted                      *bool
+			r                           InventoryCredential
+			kind                        string
+			created, expires, rev, used nullTime
 		)
 		err := rows.Scan(&r.ID, &r.TenantID, &kind, &r.OwnerAccountID, &r.Name, &r.Hint, &r.Scopes, &r.ClientID,
-			&created, &updated, &expires, &rev, &r.RevokedBy, &r.RevokeReason,
+			&created, &expires, &rev, &r.RevokedBy, &r.RevokeReason,
 			&used, &r.LastUsedIP, &r.LastUsedUA, &r.UseCount,
-			&userID, &display, &active, &deleted)
+			&r.OwnerKnown, &r.OwnerDisplayName, &r.OwnerActive)
 		if err != nil {
 			return nil, err
 		}
 		r.Kind = models.CredentialKind(kind)
-		r.CreatedAt, r.UpdatedAt = created.value(), updated.value()
+		r.CreatedAt = created.value()
 		r.ExpiresAt, r.RevokedAt, r.LastUsedAt = expires.ptr(), rev.ptr(), used.ptr()
-		r.OwnerActive = true
-		if userID != nil {
-			r.OwnerKnown = true
-			if display != nil {
-				r.OwnerDisplayName = *display
-			}
-			r.OwnerActive = (active == nil || *active) && (deleted == nil || !*deleted)
-		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -391,28 +397,41 @@ func (s *Inventory) scanCredentials(ctx context.Context, q string, args []any, c
 // most that long on PostgreSQL before the estimate stands in; do not call
 // it so inside a transaction, which a cancelled statement would abort.
 func (s *Inventory) CountCredentials(ctx context.Context, f CredentialFilter, exactUpTo int, budget time.Duration) (n int64, exact bool, err error) {
-	if err := s.resolveSearch(ctx, &f); err != nil {
-		return 0, false, err
-	}
-	w, err := f.conditions()
+	var (
+		q   string
+		w   *where
+		est int64
+	)
+	err = s.db.planned(ctx, 0, func(ctx context.Context) error {
+		if err := s.resolveSearch(ctx, &f); err != nil {
+			return err
+		}
+		if w, err = f.conditions(); err != nil {
+			return err
+		}
+		q = "SELECT 1 FROM credentials c WHERE " + w.String()
+		if s.db.IsPostgres() {
+			est, err = s.db.estimateRows(ctx, q, w.args)
+		}
+		return translate(err, "estimate credentials")
+	})
 	if err != nil {
 		return 0, false, err
 	}
-	q := "SELECT 1 FROM credentials c WHERE " + w.String()
 	if !s.db.IsPostgres() {
 		// SQLite has no estimate; a single-node site counts exactly.
 		bound := max(exactUpTo, sqliteExactCountUpTo)
 		n, err := s.db.boundedCount(ctx, q, w.args, bound)
 		return n, n <= int64(bound), translate(err, "count credentials")
 	}
-	est, err := s.db.estimateRows(ctx, q, w.args)
-	if err != nil {
-		return 0, false, translate(err, "estimate credentials")
-	}
 	if est > int64(exactUpTo) {
 		return est, false, nil
 	}
-	n, err = s.db.boundedCountWithin(ctx, q, w.args, exactUpTo, budget)
+	err = s.db.planned(ctx, budget, func(ctx context.Context) error {
+		var err error
+		n, err = s.db.boundedCount(ctx, q, w.args, exactUpTo)
+		return err
+	})
 	switch {
 	case errors.Is(err, errOverBudget):
 		return max(est, int64(exactUpTo)+1), false, nil
@@ -452,6 +471,16 @@ type OwnerSummary struct {
 // ListOwners returns owners of credentials in accountId order: the page of
 // owners is walked on the owner index, then only that page is aggregated.
 func (s *Inventory) ListOwners(ctx context.Context, f OwnerFilter) ([]OwnerSummary, error) {
+	var out []OwnerSummary
+	err := s.db.planned(ctx, 0, func(ctx context.Context) error {
+		var err error
+		out, err = s.listOwners(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+func (s *Inventory) listOwners(ctx context.Context, f OwnerFilter) ([]OwnerSummary, error) {
 	if f.TenantID == "" {
 		return nil, fmt.Errorf("list owners: tenant required: %w", models.ErrInvalid)
 	}

@@ -112,26 +112,34 @@ func (db *DB) estimateRows(ctx context.Context, query string, args []any) (int64
 // errOverBudget reports a count that ran out of its time budget.
 var errOverBudget = errors.New("count over its time budget")
 
-// boundedCountWithin is boundedCount limited to budget on PostgreSQL
-// (statement_timeout in a transaction of its own); 0 means no limit.
-func (db *DB) boundedCountWithin(ctx context.Context, query string, args []any, upTo int, budget time.Duration) (int64, error) {
-	if budget <= 0 || !db.IsPostgres() {
-		return db.boundedCount(ctx, query, args, upTo)
+// planned runs fn's queries, on PostgreSQL, in a transaction that plans
+// them for their actual parameters: pgx prepares statements, and after
+// five runs PostgreSQL may switch a prepared statement to a generic plan,
+// which cannot estimate a LIKE nor use a trigram index for an unknown
+// pattern. With budget > 0 the transaction's statements also get at most
+// that long, and running out gives errOverBudget; never give a budget
+// inside a transaction, which the cancelled statement would abort.
+func (db *DB) planned(ctx context.Context, budget time.Duration, fn func(ctx context.Context) error) error {
+	if !db.IsPostgres() {
+		return fn(ctx)
 	}
-	var n int64
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		if err := db.conn(ctx).Exec(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(budget.Milliseconds(), 1))).Error; err != nil {
+		set := "SET LOCAL plan_cache_mode = force_custom_plan"
+		if err := db.conn(ctx).Exec(set).Error; err != nil {
 			return err
 		}
-		var err error
-		n, err = db.boundedCount(ctx, query, args, upTo)
-		return err
+		if budget > 0 {
+			if err := db.conn(ctx).Exec(fmt.Sprintf("SET LOCAL statement_timeout = %d", max(budget.Milliseconds(), 1))).Error; err != nil {
+				return err
+			}
+		}
+		return fn(ctx)
 	})
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "57014" { // query_canceled
-		return 0, errOverBudget
+	if budget > 0 && errors.As(err, &pgErr) && pgErr.Code == "57014" { // query_canceled
+		return errOverBudget
 	}
-	return n, err
+	return err
 }
 
 // boundedCount counts the rows of query, stopping after upTo+1.

@@ -625,6 +625,12 @@ func TestAdminExports(t *testing.T) {
 			if r[6] == "revoked" && r[18] != "'=cmd|' /C calc'!A0" {
 				t.Errorf("formula not defused: %q", r[18])
 			}
+			switch {
+			case r[0] == k1.Key.ID && (r[7] != devUser || r[8] != devmode.UserDisplayName || r[9] != "true"):
+				t.Errorf("known owner in the export: %v", r)
+			case strings.HasPrefix(r[0], "bulk-") && (r[8] != "" || r[9] != "true"):
+				t.Errorf("owner without a users row in the export: %v", r)
+			}
 		}
 		if !seen[k1.Key.ID] || !seen["bulk-11999"] {
 			t.Error("export misses rows")

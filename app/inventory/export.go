@@ -57,10 +57,14 @@ func (s *Service) ExportCredentials(ctx context.Context, a Admin, f Filter, sort
 // the current one, so at most two batches are in memory. fn must not keep
 // the batch.
 func (e *CredentialExport) Each(ctx context.Context, fn func(batch []store.InventoryCredential) error) (int64, error) {
+	owners := newOwnerCache(e.store, e.filter.TenantID)
 	fetch := func(after *store.Position) <-chan batch[store.InventoryCredential] {
 		ch := make(chan batch[store.InventoryCredential], 1)
 		go func() {
-			rows, err := e.store.ListCredentials(ctx, e.filter, store.CredentialPage{Sort: e.sort.Key, Desc: e.sort.Desc, After: after, Limit: ExportBatch})
+			rows, err := e.store.ListCredentials(ctx, e.filter, store.CredentialPage{Sort: e.sort.Key, Desc: e.sort.Desc, After: after, Limit: ExportBatch, NoOwners: true})
+			if err == nil {
+				err = owners.fill(ctx, rows)
+			}
 			ch <- batch[store.InventoryCredential]{rows, err}
 		}()
 		return ch
@@ -69,6 +73,55 @@ func (e *CredentialExport) Each(ctx context.Context, fn func(batch []store.Inven
 		p := store.PositionOf(&rows[len(rows)-1], e.sort.Key)
 		return fetch(&p)
 	})
+}
+
+// ownerCache fills the owners of exported credentials, asking the database
+// only for people not seen in earlier batches. It holds at most
+// maxCachedOwners people, so memory stays bounded on any site.
+type ownerCache struct {
+	store  Store
+	tenant string
+	seen   map[string]cachedOwner
+}
+
+type cachedOwner struct {
+	store.Owner
+	known bool // has a users row
+}
+
+const maxCachedOwners = 100_000
+
+func newOwnerCache(st Store, tenantID string) *ownerCache {
+	return &ownerCache{store: st, tenant: tenantID, seen: map[string]cachedOwner{}}
+}
+
+func (c *ownerCache) fill(ctx context.Context, rows []store.InventoryCredential) error {
+	var missing []string
+	for i := range rows {
+		id := rows[i].OwnerAccountID
+		if _, ok := c.seen[id]; !ok {
+			c.seen[id] = cachedOwner{Owner: store.Owner{Active: true}} // unknown owners count as active
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		found, err := c.store.Owners(ctx, c.tenant, missing)
+		if err != nil {
+			return err
+		}
+		for id, o := range found {
+			c.seen[id] = cachedOwner{Owner: o, known: true}
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		o := c.seen[r.OwnerAccountID]
+		r.OwnerDisplayName, r.OwnerActive, r.OwnerKnown = o.DisplayName, o.Active, o.known
+	}
+	if len(c.seen) > maxCachedOwners {
+		c.seen = map[string]cachedOwner{}
+	}
+	return nil
 }
 
 // batch is one read of an export.

@@ -23,6 +23,7 @@ type Store interface {
 	GetCredential(ctx context.Context, tenantID, id string) (*store.InventoryCredential, error)
 	ListOwners(ctx context.Context, f store.OwnerFilter) ([]store.OwnerSummary, error)
 	OwnerKnown(ctx context.Context, tenantID, accountID string) (bool, error)
+	Owners(ctx context.Context, tenantID string, accountIDs []string) (map[string]store.Owner, error)
 	AccessLogBatch(ctx context.Context, f store.AccessLogFilter, limit int) ([]models.AccessLogEntry, error)
 	EstimateAccessLog(ctx context.Context, f store.AccessLogFilter, upTo int) (int64, error)
 	CreateConfirmation(ctx context.Context, c *store.Confirmation) error

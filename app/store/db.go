@@ -54,7 +54,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(o.SQLitePath), 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		dsn = o.SQLitePath + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		dsn = o.SQLitePath + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_txlock=immediate"
 		d = sqliteDialect{}
 		g, err = gorm.Open(sqlite.Open(dsn), cfg)
 	}

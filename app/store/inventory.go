@@ -134,9 +134,8 @@ func (s *Inventory) resolveSearch(ctx context.Context, f *CredentialFilter) erro
 	if q == "" || f.searchOwners != nil {
 		return nil
 	}
-	var ids []string
-	err := s.db.conn(ctx).Raw(`SELECT account_id FROM users WHERE tenant_id = ? AND LOWER(display_name) LIKE ? ESCAPE '\' LIMIT ?`,
-		f.TenantID, "%"+escapeLike(strings.ToLower(q))+"%", maxSearchOwners+1).Scan(&ids).Error
+	ids, err := s.db.strings(ctx, `SELECT account_id FROM users WHERE tenant_id = ? AND LOWER(display_name) LIKE ? ESCAPE '\' LIMIT ?`,
+		f.TenantID, "%"+escapeLike(strings.ToLower(q))+"%", maxSearchOwners+1)
 	if err != nil {
 		return translate(err, "search owners")
 	}
@@ -209,6 +208,9 @@ type CredentialPage struct {
 	Desc  bool
 	After *Position // nil: from the start
 	Limit int
+	// NoOwners leaves the owner fields empty (exports fill them from
+	// Owners, cached across batches, rather than join every batch).
+	NoOwners bool
 }
 
 // segment is a run of rows a single index range scan returns in order: the
@@ -260,22 +262,18 @@ const inventoryColumns = `c.id, c.tenant_id, c.kind, c.owner_account_id, c.name,
 	c.last_used_at, c.last_used_ip, c.last_used_ua, c.use_count,
 	u.account_id IS NOT NULL, COALESCE(u.display_name, ''), COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE)`
 
+// credentialColumnsNoOwner has the shape of inventoryColumns without the
+// owner join.
+const credentialColumnsNoOwner = `c.id, c.tenant_id, c.kind, c.owner_account_id, c.name, c.hint, c.scopes, c.client_id,
+	c.created_at, c.expires_at, c.revoked_at, c.revoked_by, c.revoke_reason,
+	c.last_used_at, c.last_used_ip, c.last_used_ua, c.use_count, FALSE, '', TRUE`
+
 const ownerJoin = ` LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id`
 
 // ListCredentials returns up to p.Limit credentials matching f in p's
 // order, after p.After. Each page is at most two index range scans, so its
 // cost does not grow with its depth.
 func (s *Inventory) ListCredentials(ctx context.Context, f CredentialFilter, p CredentialPage) ([]InventoryCredential, error) {
-	var out []InventoryCredential
-	err := s.db.planned(ctx, 0, func(ctx context.Context) error {
-		var err error
-		out, err = s.listCredentials(ctx, f, p)
-		return err
-	})
-	return out, err
-}
-
-func (s *Inventory) listCredentials(ctx context.Context, f CredentialFilter, p CredentialPage) ([]InventoryCredential, error) {
 	col, ok := sortColumns[p.Sort]
 	if !ok {
 		return nil, fmt.Errorf("list credentials: sort %q: %w", p.Sort, models.ErrInvalid)
@@ -332,6 +330,9 @@ func (s *Inventory) listCredentials(ctx context.Context, f CredentialFilter, p C
 		order := " ORDER BY " + col.name + " " + dir + ", c.id " + dir
 		q := "SELECT " + inventoryColumns + " FROM (SELECT c.* FROM credentials c WHERE " + w.String() + order +
 			fmt.Sprintf(" LIMIT %d", p.Limit-len(out)) + ") c" + ownerJoin + order
+		if p.NoOwners {
+			q = "SELECT " + credentialColumnsNoOwner + " FROM credentials c WHERE " + w.String() + order + fmt.Sprintf(" LIMIT %d", p.Limit-len(out))
+		}
 		rows, err := s.scanCredentials(ctx, q, w.args, p.Limit-len(out))
 		if err != nil {
 			return nil, translate(err, "list credentials")
@@ -364,31 +365,29 @@ func (s *Inventory) GetCredential(ctx context.Context, tenantID, id string) (*In
 }
 
 func (s *Inventory) scanCredentials(ctx context.Context, q string, args []any, capacity int) ([]InventoryCredential, error) {
-	rows, err := s.db.conn(ctx).Raw(q, args...).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := make([]InventoryCredential, 0, capacity)
-	for rows.Next() {
-		var (
-			r                           InventoryCredential
-			kind                        string
-			created, expires, rev, used nullTime
-		)
-		err := rows.Scan(&r.ID, &r.TenantID, &kind, &r.OwnerAccountID, &r.Name, &r.Hint, &r.Scopes, &r.ClientID,
-			&created, &expires, &rev, &r.RevokedBy, &r.RevokeReason,
-			&used, &r.LastUsedIP, &r.LastUsedUA, &r.UseCount,
-			&r.OwnerKnown, &r.OwnerDisplayName, &r.OwnerActive)
-		if err != nil {
-			return nil, err
+	err := s.db.query(ctx, q, args, func(rows rows) error {
+		for rows.Next() {
+			var (
+				r                           InventoryCredential
+				kind                        string
+				created, expires, rev, used nullTime
+			)
+			err := rows.Scan(&r.ID, &r.TenantID, &kind, &r.OwnerAccountID, &r.Name, &r.Hint, &r.Scopes, &r.ClientID,
+				&created, &expires, &rev, &r.RevokedBy, &r.RevokeReason,
+				&used, &r.LastUsedIP, &r.LastUsedUA, &r.UseCount,
+				&r.OwnerKnown, &r.OwnerDisplayName, &r.OwnerActive)
+			if err != nil {
+				return err
+			}
+			r.Kind = models.CredentialKind(kind)
+			r.CreatedAt = created.value()
+			r.ExpiresAt, r.RevokedAt, r.LastUsedAt = expires.ptr(), rev.ptr(), used.ptr()
+			out = append(out, r)
 		}
-		r.Kind = models.CredentialKind(kind)
-		r.CreatedAt = created.value()
-		r.ExpiresAt, r.RevokedAt, r.LastUsedAt = expires.ptr(), rev.ptr(), used.ptr()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // CountCredentials returns how many credentials match f: exactly when there
@@ -402,21 +401,17 @@ func (s *Inventory) CountCredentials(ctx context.Context, f CredentialFilter, ex
 		w   *where
 		est int64
 	)
-	err = s.db.planned(ctx, 0, func(ctx context.Context) error {
-		if err := s.resolveSearch(ctx, &f); err != nil {
-			return err
-		}
-		if w, err = f.conditions(); err != nil {
-			return err
-		}
-		q = "SELECT 1 FROM credentials c WHERE " + w.String()
-		if s.db.IsPostgres() {
-			est, err = s.db.estimateRows(ctx, q, w.args)
-		}
-		return translate(err, "estimate credentials")
-	})
-	if err != nil {
+	if err := s.resolveSearch(ctx, &f); err != nil {
 		return 0, false, err
+	}
+	if w, err = f.conditions(); err != nil {
+		return 0, false, err
+	}
+	q = "SELECT 1 FROM credentials c WHERE " + w.String()
+	if s.db.IsPostgres() {
+		if est, err = s.db.estimateRows(ctx, q, w.args); err != nil {
+			return 0, false, translate(err, "estimate credentials")
+		}
 	}
 	if !s.db.IsPostgres() {
 		// SQLite has no estimate; a single-node site counts exactly.
@@ -471,16 +466,6 @@ type OwnerSummary struct {
 // ListOwners returns owners of credentials in accountId order: the page of
 // owners is walked on the owner index, then only that page is aggregated.
 func (s *Inventory) ListOwners(ctx context.Context, f OwnerFilter) ([]OwnerSummary, error) {
-	var out []OwnerSummary
-	err := s.db.planned(ctx, 0, func(ctx context.Context) error {
-		var err error
-		out, err = s.listOwners(ctx, f)
-		return err
-	})
-	return out, err
-}
-
-func (s *Inventory) listOwners(ctx context.Context, f OwnerFilter) ([]OwnerSummary, error) {
 	if f.TenantID == "" {
 		return nil, fmt.Errorf("list owners: tenant required: %w", models.ErrInvalid)
 	}
@@ -496,9 +481,8 @@ func (s *Inventory) listOwners(ctx context.Context, f OwnerFilter) ([]OwnerSumma
 		w.add(`(c.owner_account_id = ? OR c.owner_account_id IN (SELECT u.account_id FROM users u WHERE u.tenant_id = ? AND LOWER(u.display_name) LIKE ? ESCAPE '\'))`,
 			s, f.TenantID, "%"+escapeLike(strings.ToLower(s))+"%")
 	}
-	var ids []string
-	err := s.db.conn(ctx).Raw("SELECT DISTINCT c.owner_account_id FROM credentials c WHERE "+w.String()+
-		fmt.Sprintf(" ORDER BY c.owner_account_id LIMIT %d", max(f.Limit, 1)), w.args...).Scan(&ids).Error
+	ids, err := s.db.strings(ctx, "SELECT DISTINCT c.owner_account_id FROM credentials c WHERE "+w.String()+
+		fmt.Sprintf(" ORDER BY c.owner_account_id LIMIT %d", max(f.Limit, 1)), w.args...)
 	if err != nil || len(ids) == 0 {
 		return nil, translate(err, "list owners")
 	}
@@ -543,6 +527,33 @@ func (s *Inventory) listOwners(ctx context.Context, f OwnerFilter) ([]OwnerSumma
 	return out, nil
 }
 
+// Owner is what the inventory shows of a credential's owner.
+type Owner struct {
+	DisplayName string
+	Active      bool
+}
+
+// Owners returns the known users among accountIDs of the tenant.
+func (s *Inventory) Owners(ctx context.Context, tenantID string, accountIDs []string) (map[string]Owner, error) {
+	out := make(map[string]Owner, len(accountIDs))
+	if len(accountIDs) == 0 {
+		return out, nil
+	}
+	err := s.db.query(ctx, "SELECT account_id, display_name, active AND NOT deleted FROM users WHERE tenant_id = ? AND account_id IN ?",
+		[]any{tenantID, accountIDs}, func(r rows) error {
+			for r.Next() {
+				var id string
+				var o Owner
+				if err := r.Scan(&id, &o.DisplayName, &o.Active); err != nil {
+					return err
+				}
+				out[id] = o
+			}
+			return nil
+		})
+	return out, translate(err, "owners")
+}
+
 // OwnerKnown reports whether an account owns credentials in the tenant or
 // is a known user of it.
 func (s *Inventory) OwnerKnown(ctx context.Context, tenantID, accountID string) (bool, error) {
@@ -561,25 +572,23 @@ func (s *Inventory) AccessLogBatch(ctx context.Context, f AccessLogFilter, limit
 	w := accessLogConditions(f)
 	q := "SELECT id, tenant_id, at, credential_id, credential_kind, owner_account_id, method, path, decision, reason, ip, user_agent FROM access_log WHERE " +
 		w.String() + fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
-	rows, err := s.db.conn(ctx).Raw(q, w.args...).Rows()
-	if err != nil {
-		return nil, translate(err, "access log batch")
-	}
-	defer rows.Close()
 	out := make([]models.AccessLogEntry, 0, limit)
-	for rows.Next() {
-		var (
-			e              models.AccessLogEntry
-			at             nullTime
-			kind, decision string
-		)
-		if err := rows.Scan(&e.ID, &e.TenantID, &at, &e.CredentialID, &kind, &e.OwnerAccountID, &e.Method, &e.Path, &decision, &e.Reason, &e.IP, &e.UserAgent); err != nil {
-			return nil, translate(err, "access log batch")
+	err := s.db.query(ctx, q, w.args, func(rows rows) error {
+		for rows.Next() {
+			var (
+				e              models.AccessLogEntry
+				at             nullTime
+				kind, decision string
+			)
+			if err := rows.Scan(&e.ID, &e.TenantID, &at, &e.CredentialID, &kind, &e.OwnerAccountID, &e.Method, &e.Path, &decision, &e.Reason, &e.IP, &e.UserAgent); err != nil {
+				return err
+			}
+			e.At, e.CredentialKind, e.Decision = at.value(), models.CredentialKind(kind), models.Decision(decision)
+			out = append(out, e)
 		}
-		e.At, e.CredentialKind, e.Decision = at.value(), models.CredentialKind(kind), models.Decision(decision)
-		out = append(out, e)
-	}
-	return out, translate(rows.Err(), "access log batch")
+		return nil
+	})
+	return out, translate(err, "access log batch")
 }
 
 // EstimateAccessLog returns a fast size hint of the records matching f: the

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
 )
 
 // where collects AND-ed SQL conditions and their arguments.
@@ -95,7 +99,13 @@ func (n nullTime) ptr() *time.Time {
 // returns: a plan, no scan.
 func (db *DB) estimateRows(ctx context.Context, query string, args []any) (int64, error) {
 	var plan string
-	if err := db.conn(ctx).Raw("EXPLAIN (FORMAT JSON) "+query, args...).Row().Scan(&plan); err != nil {
+	err := db.query(ctx, "EXPLAIN (FORMAT JSON) "+query, args, func(r rows) error {
+		if !r.Next() {
+			return errors.New("explain gave no plan")
+		}
+		return r.Scan(&plan)
+	})
+	if err != nil {
 		return 0, err
 	}
 	var out []struct {
@@ -147,4 +157,98 @@ func (db *DB) boundedCount(ctx context.Context, query string, args []any, upTo i
 	var n int64
 	err := db.conn(ctx).Raw(fmt.Sprintf("SELECT COUNT(*) FROM (%s LIMIT %d) bounded", query, upTo+1), args...).Row().Scan(&n)
 	return n, err
+}
+
+// rows is what both database/sql and pgx result sets offer.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// query runs a read with the store's ? placeholders and hands its rows to
+// fn. On PostgreSQL outside a transaction it goes straight to pgx with an
+// unnamed statement whose description pgx caches: every run is planned for
+// its actual parameters (a cached generic plan can neither estimate a LIKE
+// nor use a trigram index for an unknown pattern), results come in binary,
+// and rows are decoded without database/sql's per-value boxing, which
+// matters when exports stream millions of rows.
+func (db *DB) query(ctx context.Context, q string, args []any, fn func(r rows) error) error {
+	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); inTx || !db.IsPostgres() {
+		r, err := db.conn(ctx).Raw(q, args...).Rows()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if err := fn(r); err != nil {
+			return err
+		}
+		return r.Err()
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("query: unexpected driver connection %T", driverConn)
+		}
+		sql, pgArgs := numbered(q, args)
+		r, err := pc.Conn().Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, pgArgs...)...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if err := fn(r); err != nil {
+			return err
+		}
+		r.Close()
+		return r.Err()
+	})
+}
+
+// numbered turns ? placeholders into PostgreSQL's $1, $2, …, and "IN ?"
+// with a list into "= ANY($n)" with the list as one array argument.
+func numbered(q string, args []any) (string, []any) {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	out := make([]any, 0, len(args))
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' || len(out) == len(args) {
+			b.WriteByte(q[i])
+			continue
+		}
+		arg := args[len(out)]
+		out = append(out, arg)
+		n := strconv.Itoa(len(out))
+		if _, isList := arg.([]string); isList {
+			s := strings.TrimRight(b.String(), " ")
+			if strings.HasSuffix(s, " IN") {
+				b.Reset()
+				b.WriteString(s[:len(s)-2])
+				b.WriteString("= ANY($" + n + ")")
+				continue
+			}
+		}
+		b.WriteString("$" + n)
+	}
+	return b.String(), out
+}
+
+// strings runs a query of one text column.
+func (db *DB) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	var out []string
+	err := db.query(ctx, q, args, func(r rows) error {
+		for r.Next() {
+			var s string
+			if err := r.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
 }

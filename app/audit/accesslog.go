@@ -65,6 +65,9 @@ func (w *AccessLogWriter) Stats() (written, dropped, failed int64) {
 // Close the producers before cancelling ctx to flush everything.
 func (w *AccessLogWriter) Run(ctx context.Context) {
 	defer close(w.done)
+	// Writes never see ctx's cancellation: it only says "drain and stop".
+	// A batch in flight when ctx ends is finished, not abandoned.
+	live := context.WithoutCancel(ctx)
 	buf := make([]models.AccessLogEntry, 0, w.batch)
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
@@ -80,10 +83,10 @@ func (w *AccessLogWriter) Run(ctx context.Context) {
 		case e := <-w.queue:
 			buf = append(buf, e)
 			if len(buf) >= w.batch {
-				flush(ctx)
+				flush(live)
 			}
 		case <-t.C:
-			flush(ctx)
+			flush(live)
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()

@@ -251,3 +251,43 @@ func TestWriterCountsBatchesThatKeepFailing(t *testing.T) {
 	}
 	t.Logf("3 attempts took %v", time.Since(start).Round(time.Millisecond))
 }
+
+// ctxStore holds each Append until released and fails it, as a database
+// driver does, when its context is cancelled by then.
+type ctxStore struct {
+	memStore
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *ctxStore) Append(ctx context.Context, entries []models.AccessLogEntry) error {
+	s.started <- struct{}{}
+	<-s.release
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.memStore.Append(ctx, entries)
+}
+
+// TestWriterShutdownDuringAWriteLosesNothing cancels Run's context while a
+// batch is being written (a graceful shutdown under load): that batch and
+// the rest of the queue are still written.
+func TestWriterShutdownDuringAWriteLosesNothing(t *testing.T) {
+	st := &ctxStore{started: make(chan struct{}, 16), release: make(chan struct{})}
+	w, _ := newTestWriter(st, 100, 10)
+	w.interval = time.Hour
+	for i := range 25 {
+		w.Enqueue(entry(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go w.Run(ctx)
+	<-st.started // the first full batch is being written
+	cancel()
+	close(st.release)
+	w.Wait()
+	_, records := st.stored()
+	checkOrder(t, records, 25)
+	if written, _, failed := w.Stats(); written != 25 || failed != 0 {
+		t.Fatalf("written %d, failed %d after a shutdown during a write; want 25, 0", written, failed)
+	}
+}

@@ -93,6 +93,7 @@ func (s *Service) ConnectInstalled(ctx context.Context, p InstallPayload) (*mode
 		out = t
 		return s.audit.Record(ctx, models.AuditEvent{TenantID: t.ID, At: now, Actor: "system", Action: "tenant.installed", TargetType: "tenant", TargetID: t.ID, Details: fmt.Sprintf(`{"via":"connect","reinstall":%t}`, !created)})
 	})
+	s.sites.forget(p.ClientKey)
 	if errors.Is(err, models.ErrConflict) {
 		// A parallel install of the same site won the insert; apply ours on top.
 		return s.ConnectInstalled(ctx, p)
@@ -146,6 +147,7 @@ func (s *Service) IsGone(ctx context.Context, clientKey string) bool {
 }
 
 func (s *Service) transition(ctx context.Context, clientKey, action string, apply func(*models.Tenant) bool) error {
+	defer s.sites.forget(clientKey)
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		t, err := s.store.ByClientKey(ctx, clientKey)
 		if isNotFound(err) {

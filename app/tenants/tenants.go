@@ -49,6 +49,7 @@ type Service struct {
 	log    *logrus.Entry
 	now    func() time.Time
 	maxKey int
+	sites  secretCache
 }
 
 // NewService builds the tenant service. defaultMaxKeyDays is the upper bound
@@ -75,6 +76,10 @@ func secretContext(tenantID, field string) string { return "tenant/" + tenantID 
 // SharedSecret returns the Connect shared secret of the installed site with
 // this clientKey. Sites that are not installed have no usable secret.
 func (s *Service) SharedSecret(ctx context.Context, clientKey string) (*models.Tenant, []byte, error) {
+	now := time.Now()
+	if t, secret, ok := s.sites.get(clientKey, now); ok {
+		return t, secret, nil
+	}
 	t, err := s.store.ByClientKey(ctx, clientKey)
 	if err != nil {
 		return nil, nil, err
@@ -86,6 +91,7 @@ func (s *Service) SharedSecret(ctx context.Context, clientKey string) (*models.T
 	if err != nil {
 		return nil, nil, fmt.Errorf("open shared secret of tenant %s: %w", t.ID, err)
 	}
+	s.sites.put(clientKey, t, secret, now)
 	return t, secret, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/keyward/keyward/app/scope"
+	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/app/token"
 	"github.com/keyward/keyward/models"
 )
@@ -206,21 +207,10 @@ func (v *Verifier) Invalidate(credentialIDs ...string) {
 	}
 }
 
-// forgetUnknown drops negative entries, so a secret stored on another
-// replica after a miss here is found.
-func (v *Verifier) forgetUnknown() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for h, e := range v.byHash {
-		if e.unknown {
-			delete(v.byHash, h)
-		}
-	}
-}
-
 // PollChanges evicts credentials that changed in the database since the
 // previous poll (on any replica). It is safe to call concurrently with
-// Verify; run it every KEYWARD_REVOCATION_POLL.
+// Verify, but only one goroutine may poll (RunPoller); run it every
+// KEYWARD_REVOCATION_POLL.
 func (v *Verifier) PollChanges(ctx context.Context) error {
 	now := v.now()
 	since := v.lastPoll
@@ -234,10 +224,24 @@ func (v *Verifier) PollChanges(ctx context.Context) error {
 		return err
 	}
 	v.lastPoll = now
-	if len(ids) > 0 {
+	switch {
+	case len(ids) >= store.ChangedSinceLimit:
+		// More changes than one poll reads: forget everything rather than
+		// risk keeping a revoked secret.
+		v.InvalidateAll()
+	case len(ids) > 0:
 		v.Invalidate(ids...)
 	}
 	return nil
+}
+
+// InvalidateAll empties the cache.
+func (v *Verifier) InvalidateAll() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.epoch.Add(1)
+	v.byHash = make(map[[32]byte]*entry)
+	v.byCred = make(map[string][][32]byte)
 }
 
 // RunPoller calls PollChanges every interval until ctx ends.

@@ -114,11 +114,15 @@ func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMat
 	return &m, nil
 }
 
+// ChangedSinceLimit bounds the ids one ChangedSince call returns; a caller
+// that gets this many must assume it missed some.
+const ChangedSinceLimit = 100_000
+
 // ChangedSince returns the ids of credentials updated at or after t, for
 // cache invalidation across replicas.
 func (s *Credentials) ChangedSince(ctx context.Context, t time.Time) ([]string, error) {
 	var ids []string
-	err := s.db.conn(ctx).Table("credentials").Where("updated_at >= ?", t.UTC()).Limit(100000).Pluck("id", &ids).Error
+	err := s.db.conn(ctx).Table("credentials").Where("updated_at >= ?", t.UTC()).Limit(ChangedSinceLimit).Pluck("id", &ids).Error
 	return ids, translate(err, "credentials changed since")
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -61,6 +62,8 @@ func (s *benchSite) post(client *http.Client, id string, body []byte) error {
 	if err != nil {
 		return err
 	}
+	// Drain the body so the keep-alive connection is reused.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d", resp.StatusCode)

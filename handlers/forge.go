@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,26 @@ type forgeEvent struct {
 type forgeHandlers struct {
 	auth  *authenticator
 	users UserEvents // nil: user events are unsupported
+	jobs  JobAdmin   // nil: scheduled triggers only refresh the system token
+}
+
+// scheduled receives the Forge scheduled trigger. Authenticating it already
+// stored the newest app system token (Forge hands out fresh ones only with
+// invocations); it also starts a reconciliation of this site, unless one is
+// running. The answer is immediate: the run goes on in the background.
+func (h *forgeHandlers) scheduled(c echo.Context) error {
+	p := principal(c)
+	if h.jobs == nil {
+		return c.NoContent(http.StatusNoContent)
+	}
+	run, err := h.jobs.StartForTenant(c.Request().Context(), "reconcile", p.Tenant.ID, "forge-scheduled-trigger")
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		return c.JSON(http.StatusAccepted, map[string]any{"started": false, "reason": "a reconciliation of this site is already running"})
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"started": true, "runId": run.ID})
 }
 
 // events receives Forge triggers. The tenant is created or refreshed from the

@@ -79,12 +79,13 @@ func New(d Deps) *echo.Echo {
 	e.POST("/lifecycle/enabled", lc.toggled(Lifecycle.ConnectEnabled))
 	e.POST("/lifecycle/disabled", lc.toggled(Lifecycle.ConnectDisabled))
 
-	fh := &forgeHandlers{auth: a, users: d.UserEvents}
+	fh := &forgeHandlers{auth: a, users: d.UserEvents, jobs: d.Jobs}
 	if d.UserEvents != nil {
 		e.POST("/webhooks/jira/user", jiraUserWebhook(d.UserEvents), a.requireConnect(false))
 	}
 	e.POST("/forge/events", fh.events)
 	e.POST("/forge/ui/whoami", fh.whoami, a.requireForge)
+	e.POST("/forge/scheduled", fh.scheduled, a.requireForge)
 
 	me := e.Group("/api/me/v1", a.requireUser)
 	me.GET("/whoami", whoami)

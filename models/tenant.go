@@ -35,6 +35,13 @@ type Tenant struct {
 	UninstalledAt       *time.Time
 }
 
+// ProductTypeDev marks the local dev site of dev mode: it has no Jira
+// behind it, so jobs that call Jira skip it.
+const ProductTypeDev = "keyward-dev"
+
+// IsDev reports whether the tenant is the local dev site.
+func (t *Tenant) IsDev() bool { return t.ProductType == ProductTypeDev }
+
 // IsConnect reports whether the site installed through the Connect lifecycle.
 func (t *Tenant) IsConnect() bool { return t.ClientKey != "" }
 

@@ -119,7 +119,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	c.Addr = str("KEYWARD_ADDR", DefaultAddr)
-	c.BaseURL = strings.TrimRight(str("KEYWARD_BASE_URL", defaultLocalBaseURL), "/")
+	c.BaseURL = strings.TrimRight(str("KEYWARD_BASE_URL", localBaseURL(c.Addr)), "/")
 	c.DatabaseURL = str("KEYWARD_DATABASE_URL", "")
 	c.DataDir = str("KEYWARD_DATA_DIR", DefaultDataDir)
 	c.EncryptionKey = str("KEYWARD_ENCRYPTION_KEY", "")
@@ -223,6 +223,17 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// localBaseURL is the default public URL: this machine on the listening
+// port, so a changed KEYWARD_ADDR alone keeps OAuth redirects and the
+// descriptor pointing at the running server.
+func localBaseURL(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return defaultLocalBaseURL
+	}
+	return "http://localhost:" + port
 }
 
 func isLoopbackHost(h string) bool {

@@ -55,6 +55,13 @@ type Site struct {
 func Ensure(ctx context.Context, t Tenants, u Users, baseURL string) (*Site, error) {
 	tn, secret, err := t.SharedSecret(ctx, ClientKey)
 	switch {
+	case err == nil && tn.State == models.TenantInstalled && (tn.BaseURL != baseURL || !tn.IsDev()):
+		// Same site on another port (or made by an older version): keep
+		// its secret, move its URL.
+		tn, err = t.ConnectInstalled(ctx, devInstall(string(secret), baseURL))
+		if err != nil {
+			return nil, fmt.Errorf("update dev site: %w", err)
+		}
 	case err == nil && tn.State == models.TenantInstalled:
 	case err == nil, errors.Is(err, models.ErrNotFound):
 		var b [32]byte
@@ -62,10 +69,7 @@ func Ensure(ctx context.Context, t Tenants, u Users, baseURL string) (*Site, err
 			return nil, fmt.Errorf("dev site secret: %w", err)
 		}
 		s := base64.RawURLEncoding.EncodeToString(b[:])
-		tn, err = t.ConnectInstalled(ctx, tenants.InstallPayload{
-			ClientKey: ClientKey, SharedSecret: s, BaseURL: baseURL, DisplayURL: baseURL,
-			ProductType: "jira", Description: "keyward local dev site", EventType: "installed",
-		})
+		tn, err = t.ConnectInstalled(ctx, devInstall(s, baseURL))
 		if err != nil {
 			return nil, fmt.Errorf("create dev site: %w", err)
 		}
@@ -82,6 +86,13 @@ func Ensure(ctx context.Context, t Tenants, u Users, baseURL string) (*Site, err
 		return nil, fmt.Errorf("dev site accounts: %w", err)
 	}
 	return &Site{TenantID: tn.ID, secret: secret, now: time.Now}, nil
+}
+
+func devInstall(secret, baseURL string) tenants.InstallPayload {
+	return tenants.InstallPayload{
+		ClientKey: ClientKey, SharedSecret: secret, BaseURL: baseURL, DisplayURL: baseURL,
+		ProductType: models.ProductTypeDev, Description: "keyward local dev site", EventType: "installed",
+	}
 }
 
 // Token signs a Connect context token (HS256 with the dev site's shared

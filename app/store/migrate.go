@@ -73,7 +73,7 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current < target {
-		return fmt.Errorf("%w: database at version %d, this binary needs %d; run `keyward migrate`", ErrSchemaOutdated, current, target)
+		return fmt.Errorf("%w: database at version %d, this binary needs %d; run `keyward migrate` (from source: go run ./app migrate)", ErrSchemaOutdated, current, target)
 	}
 	return nil
 }

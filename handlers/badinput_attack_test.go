@@ -25,12 +25,12 @@ func TestAttackBug_InvalidUTF8AndNULInputGive500(t *testing.T) {
 		clientID, _ := e.registerClient(map[string]any{})
 		badCursor := base64.RawURLEncoding.EncodeToString([]byte{0xff, 0xfe})
 		nulCursor, _ := json.Marshal(map[string]any{"s": "name", "v": "a\x00b", "i": "x\x00", "tv": 1, "h": "x"})
-		notServerError := func(what string, rec *httptestRecorder) {
+		notServerError := func(what string, rec *atkRecorder) {
 			t.Helper()
 			if rec.Code >= 500 {
 				t.Errorf("%s: %d %.200s, want a 4xx (or an empty result)", what, rec.Code, rec.Body)
 			} else if rec.Code >= 400 {
-				wantClientError(t, what, rec)
+				atkWantClientError(t, what, rec)
 			}
 		}
 
@@ -111,7 +111,7 @@ func TestAttackBug_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage(t *tes
 				rec := e.req("POST", "/v1/verify", "Bearer "+atkRS, tc.req(poison.Secret))
 				if rec.Code >= 300 {
 					// Refusing the input is a fine answer; nothing is poisoned then.
-					wantClientError(t, "verify with bad text", rec)
+					atkWantClientError(t, "verify with bad text", rec)
 					return
 				}
 				e.verify(good.Secret, "GET", "/4/teams")
@@ -131,7 +131,7 @@ func TestAttackBug_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage(t *tes
 					t.Errorf("usage flush failed: %v; the next flush, with only good uses added, failed too: %v", err1, err2)
 				}
 				var used *time.Time
-				if err := e.db.SQL().QueryRow(rebind(e, "SELECT last_used_at FROM credentials WHERE id = ?"), good.Key.ID).Scan(&used); err != nil {
+				if err := e.db.SQL().QueryRow(atkRebind(e, "SELECT last_used_at FROM credentials WHERE id = ?"), good.Key.ID).Scan(&used); err != nil {
 					t.Fatal(err)
 				}
 				if used == nil {
@@ -256,7 +256,7 @@ func TestAttackGuard_BadInputChangesNothing(t *testing.T) {
 			if s, ok := c.body.(string); ok && len(s) < 200 {
 				what += " " + s
 			}
-			wantClientError(t, what, rec)
+			atkWantClientError(t, what, rec)
 		}
 		after := e.rowCounts()
 		for tb, n := range before {
@@ -269,7 +269,7 @@ func TestAttackGuard_BadInputChangesNothing(t *testing.T) {
 			`{"credential":"x","method":"GET","path":"4/worklogs"}`, `{"credential":"x","method":"GET","path":"/` + strings.Repeat("p", 3000) + `"}`,
 			`{"credential":"x","method":"GET","path":"/4","ip":"` + strings.Repeat("1", 65) + `"}`, `{"credential":"x","method":"GET","path":"/4","extra":1}`,
 			`{"credential":1,"method":"GET","path":"/4"}`, `nope`} {
-			wantClientError(t, "verify "+body[:min(len(body), 80)], e.req("POST", "/v1/verify", "Bearer "+atkRS, body))
+			atkWantClientError(t, "verify "+body[:min(len(body), 80)], e.req("POST", "/v1/verify", "Bearer "+atkRS, body))
 		}
 		if n := e.count("access_log"); n != 0 {
 			e.flushLog()

@@ -42,6 +42,9 @@ func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return models.Invalid("body", "a JSON object is required")
 	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return models.Invalid("body", "text must not contain NUL characters")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,9 +23,10 @@ type DevTokens interface {
 // registerDev adds the dev-mode routes: open a page with a fresh token, or
 // refresh the token from the page.
 func registerDev(e *echo.Echo, dev DevTokens) {
-	e.GET("/dev/admin", devRedirect(dev, "admin", "/ui/admin"))
-	e.GET("/dev/me", devRedirect(dev, "user", "/ui/me"))
-	e.GET("/dev/token", func(c echo.Context) error {
+	g := e.Group("/dev", localHostOnly)
+	g.GET("/admin", devRedirect(dev, "admin", "/ui/admin"))
+	g.GET("/me", devRedirect(dev, "user", "/ui/me"))
+	g.GET("/token", func(c echo.Context) error {
 		as := c.QueryParam("as")
 		if as != "admin" && as != "user" {
 			return models.Invalid("as", "must be admin or user")
@@ -35,6 +38,23 @@ func registerDev(e *echo.Echo, dev DevTokens) {
 		noStore(c)
 		return c.JSON(http.StatusOK, map[string]any{"token": tok, "expiresAt": exp})
 	})
+}
+
+// localHostOnly answers dev routes only for requests addressed to this
+// machine by name or loopback address: a page elsewhere that rebinds its
+// own host name to 127.0.0.1 (DNS rebinding) gets 403, not a dev token.
+func localHostOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host := c.Request().Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+			return newAPIError(http.StatusForbidden, "dev_local_only", "dev mode answers only on localhost")
+		}
+		return next(c)
+	}
 }
 
 // devRedirect sends the browser to a page with the token in the fragment,

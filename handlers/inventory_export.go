@@ -148,7 +148,7 @@ func (h *inventoryHandlers) exportAccessLog(c echo.Context) error {
 		}
 		for _, e := range batch {
 			row = append(row[:0], strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.CredentialID, string(e.CredentialKind),
-				e.OwnerAccountID, e.Method, cell(e.Path), string(e.Decision), e.Reason, e.IP, cell(e.UserAgent))
+				e.OwnerAccountID, e.Method, cell(e.Path), string(e.Decision), cell(e.Reason), cell(e.IP), cell(e.UserAgent))
 			if err := cw.Write(row); err != nil {
 				return err
 			}
@@ -192,7 +192,7 @@ func (e *credentialEncoder) write(c *store.InventoryCredential) error {
 	}
 	e.row = append(e.row[:0], d.ID, d.Kind, cell(d.Name), d.Hint, d.Access, strings.Join(d.Scopes, " "), d.Status,
 		d.Owner.AccountID, cell(c.OwnerDisplayName), strconv.FormatBool(d.Owner.Active),
-		csvTime(&d.CreatedAt), csvTime(d.ExpiresAt), csvTime(d.LastUsedAt), c.LastUsedIP, cell(c.LastUsedUA), strconv.FormatInt(d.UseCount, 10),
+		csvTime(&d.CreatedAt), csvTime(d.ExpiresAt), csvTime(d.LastUsedAt), cell(c.LastUsedIP), cell(c.LastUsedUA), strconv.FormatInt(d.UseCount, 10),
 		csvTime(d.RevokedAt), c.RevokedBy, cell(c.RevokeReason), c.ClientID)
 	return e.csv.Write(e.row)
 }

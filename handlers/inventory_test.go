@@ -501,7 +501,7 @@ func TestDevMode(t *testing.T) {
 			t.Parallel()
 			db := storetest.Open(t, d)
 			e := newInvEnv(t, db, true)
-			rec := e.call("", http.MethodGet, "/dev/admin", nil)
+			rec := e.call("", http.MethodGet, "http://localhost/dev/admin", nil)
 			loc := rec.Header().Get("Location")
 			if rec.Code != http.StatusFound || !strings.HasPrefix(loc, "/ui/admin#token=") || rec.Header().Get("Cache-Control") != "no-store" {
 				t.Fatalf("/dev/admin: %d %q", rec.Code, loc)
@@ -520,7 +520,7 @@ func TestDevMode(t *testing.T) {
 			if code != http.StatusOK || who["accountId"] != devAdmin || who["tenant"] != e.a || who["via"] != "connect" {
 				t.Errorf("admin API with the /dev/admin token: %d %v", code, who)
 			}
-			rec = e.call("", http.MethodGet, "/dev/me", nil)
+			rec = e.call("", http.MethodGet, "http://localhost/dev/me", nil)
 			loc = rec.Header().Get("Location")
 			if rec.Code != http.StatusFound || !strings.HasPrefix(loc, "/ui/me#token=") {
 				t.Fatalf("/dev/me: %d %q", rec.Code, loc)
@@ -536,12 +536,12 @@ func TestDevMode(t *testing.T) {
 				Token     string    `json:"token"`
 				ExpiresAt time.Time `json:"expiresAt"`
 			}
-			rec = e.call("", http.MethodGet, "/dev/token?as=admin", nil)
+			rec = e.call("", http.MethodGet, "http://localhost/dev/token?as=admin", nil)
 			if err := json.Unmarshal(rec.Body.Bytes(), &fresh); err != nil || rec.Code != http.StatusOK || fresh.Token == "" ||
 				time.Until(fresh.ExpiresAt) > devmode.TokenTTL || time.Until(fresh.ExpiresAt) < devmode.TokenTTL-time.Minute {
 				t.Errorf("/dev/token: %d %s", rec.Code, rec.Body)
 			}
-			wantError(t, "/dev/token?as=root", e.call("", http.MethodGet, "/dev/token?as=root", nil), http.StatusBadRequest, "invalid_input")
+			wantError(t, "/dev/token?as=root", e.call("", http.MethodGet, "http://localhost/dev/token?as=root", nil), http.StatusBadRequest, "invalid_input")
 			// A tampered token goes through the same verification and fails.
 			wantUnauthorized(t, "tampered dev token", e.call("", http.MethodGet, "/api/admin/v1/whoami?jwt="+url.QueryEscape(tok[:len(tok)-2]+"xx"), nil))
 

@@ -78,7 +78,7 @@ func (e *atkEnv) buildSiteB() *atkSiteB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store_park(e, e.b.ID, ev.ID); err != nil {
+	if err := atkPark(e, e.b.ID, ev.ID); err != nil {
 		t.Fatal(err)
 	}
 	b.eventID = ev.ID
@@ -122,12 +122,12 @@ func (e *atkEnv) buildSiteB() *atkSiteB {
 	return b
 }
 
-func store_park(e *atkEnv, tenantID string, id int64) error {
-	_, err := e.db.SQL().Exec(rebind(e, "UPDATE webhook_events SET status = 'parked', last_error = 'parked by test' WHERE tenant_id = ? AND id = ?"), tenantID, id)
+func atkPark(e *atkEnv, tenantID string, id int64) error {
+	_, err := e.db.SQL().Exec(atkRebind(e, "UPDATE webhook_events SET status = 'parked', last_error = 'parked by test' WHERE tenant_id = ? AND id = ?"), tenantID, id)
 	return err
 }
 
-func rebind(e *atkEnv, q string) string {
+func atkRebind(e *atkEnv, q string) string {
 	if !e.db.IsPostgres() {
 		return q
 	}
@@ -325,9 +325,9 @@ func TestAttackGuard_TenantIsolationEveryIDEndpoint(t *testing.T) {
 }
 
 // formAs posts a form to an OAuth endpoint with client_secret_basic.
-func (e *atkEnv) formAs(clientID, secret, path string, form url.Values) *httptestRecorder {
+func (e *atkEnv) formAs(clientID, secret, path string, form url.Values) *atkRecorder {
 	e.t.Helper()
-	r := newFormRequest(path, form)
+	r := atkFormRequest(path, form)
 	r.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 	return e.serve(r)
 }

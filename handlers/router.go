@@ -63,6 +63,7 @@ func New(d Deps) *echo.Echo {
 	e.Use(accessLogger(d.Log))
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit(d.BodyLimit))
+	e.Use(rejectBadText)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{XSSProtection: "0", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer"}))
 
 	a := &authenticator{tenants: d.Tenants, fit: d.FIT, baseURL: d.BaseURL, log: d.Log}

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -84,16 +87,52 @@ func (r *verifyRequest) validate() error {
 	default:
 		v.Add("method", "must be an upper-case HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)")
 	}
-	if r.Path == "" || r.Path[0] != '/' || len(r.Path) > maxVerifyPath {
-		v.Add("path", "must be an absolute request path starting with / (at most 2048 characters)")
+	if r.Path == "" || r.Path[0] != '/' || len(r.Path) > maxVerifyPath || !printable(r.Path) {
+		v.Add("path", "must be an absolute request path starting with / (at most 2048 printable characters)")
 	}
-	if len(r.IP) > 64 {
-		v.Add("ip", "at most 64 characters")
+	if r.IP != "" {
+		if _, err := netip.ParseAddr(r.IP); err != nil {
+			v.Add("ip", "must be an IPv4 or IPv6 address")
+		}
 	}
-	if len(r.UserAgent) > maxVerifyUserAgent {
-		r.UserAgent = r.UserAgent[:maxVerifyUserAgent]
-	}
+	// The user agent is informational: keep it, made safe to store and
+	// show (valid UTF-8, no control characters, cut on a character).
+	r.UserAgent = safeUserAgent(r.UserAgent)
 	return v.Err()
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func safeUserAgent(ua string) string {
+	if len(ua) <= maxVerifyUserAgent && printable(ua) {
+		return ua
+	}
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	ua = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, ua)
+	if len(ua) > maxVerifyUserAgent {
+		cut := maxVerifyUserAgent
+		for cut > 0 && !utf8.RuneStart(ua[cut]) {
+			cut--
+		}
+		ua = ua[:cut]
+	}
+	return ua
 }
 
 // verify answers a resource server: 200 with the decision for any well-formed

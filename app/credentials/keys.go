@@ -180,7 +180,7 @@ func (s *Service) RegenerateKey(ctx context.Context, o Owner, id string, overlap
 	if err != nil {
 		return nil, err
 	}
-	s.verifier.Invalidate(out.ID)
+	s.changed(ctx, out.ID)
 	return &IssuedKey{Key: out, Secret: secret}, nil
 }
 
@@ -214,7 +214,7 @@ func (s *Service) RevokeKey(ctx context.Context, o Owner, id, reason string) (*m
 	if err != nil {
 		return nil, err
 	}
-	s.verifier.Invalidate(out.ID)
+	s.changed(ctx, out.ID)
 	return &out, nil
 }
 

@@ -63,7 +63,7 @@ func (s *Service) Revoke(ctx context.Context, f store.RevokeFilter, r Revocation
 	for i := range revoked {
 		ids[i] = revoked[i].ID
 	}
-	s.verifier.Invalidate(ids...)
+	s.changed(ctx, ids...)
 	return revoked, nil
 }
 

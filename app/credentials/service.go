@@ -29,6 +29,8 @@ type Store interface {
 	ChangedSince(ctx context.Context, t time.Time) ([]string, error)
 	ApplyUsage(ctx context.Context, batch []models.Usage) error
 	RevokeMatching(ctx context.Context, f store.RevokeFilter, at time.Time, by, reason string) ([]models.Credential, error)
+	Touch(ctx context.Context, ids []string) error
+	Now(ctx context.Context) (time.Time, error)
 }
 
 // Auditor records actions in the transaction of the change.
@@ -36,9 +38,11 @@ type Auditor interface {
 	Record(ctx context.Context, e models.AuditEvent) error
 }
 
-// TxRunner runs a function in one database transaction.
+// TxRunner runs a function in one database transaction, and functions
+// after the outermost transaction commits.
 type TxRunner interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	AfterCommit(ctx context.Context, f func())
 }
 
 // Service manages API keys for their owners.
@@ -61,5 +65,22 @@ func NewService(st Store, audit Auditor, tx TxRunner, verifier *Verifier, log *l
 // PostgreSQL keeps, so a key as returned at creation equals the key as
 // read back later (PostgreSQL would round the nanoseconds away).
 func utcMicros() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// changed publishes committed changes of credentials: this process's
+// verifier forgets them at once, and a fresh updated_at stamp written after
+// the commit lets every other replica's poller find them, however long the
+// changing transaction ran. Inside a caller's transaction both wait for its
+// commit.
+func (s *Service) changed(ctx context.Context, ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	s.tx.AfterCommit(ctx, func() {
+		s.verifier.Invalidate(ids...)
+		if err := s.store.Touch(context.WithoutCancel(ctx), ids); err != nil {
+			s.log.WithError(err).WithField("credentials", len(ids)).Error("could not stamp changed credentials; other replicas see the change when their cache entries age out")
+		}
+	})
+}
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

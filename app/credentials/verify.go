@@ -3,6 +3,7 @@ package credentials
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,17 @@ func NewVerifier(st Store, log *logrus.Entry) *Verifier {
 	}
 }
 
+// maxEntryAge bounds how long a cached credential is trusted without a
+// reload: a backstop should a change notice ever be missed.
+const maxEntryAge = 30 * time.Second
+
+func (v *Verifier) ttl(e *entry) int64 {
+	if e.unknown {
+		return int64(v.negTTL)
+	}
+	return int64(maxEntryAge)
+}
+
 // Verify decides whether req.Secret may be used for req.Method on req.Path.
 func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) Result {
 	kind, err := token.Parse(req.Secret)
@@ -99,7 +111,7 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) Result {
 	v.mu.RLock()
 	e := v.byHash[h]
 	v.mu.RUnlock()
-	if e == nil || (e.unknown && now.UnixNano()-e.loadedAt > int64(v.negTTL)) {
+	if e == nil || now.UnixNano()-e.loadedAt > v.ttl(e) {
 		e = v.load(ctx, h, kind == token.KindAccessToken, now)
 	}
 	return v.decide(e, req, now)
@@ -188,7 +200,7 @@ func (v *Verifier) load(ctx context.Context, h [32]byte, accessToken bool, now t
 		v.byCred = make(map[string][][32]byte)
 	}
 	v.byHash[h] = e
-	if !e.unknown {
+	if !e.unknown && !slices.Contains(v.byCred[e.credentialID], h) {
 		v.byCred[e.credentialID] = append(v.byCred[e.credentialID], h)
 	}
 	return e
@@ -212,7 +224,10 @@ func (v *Verifier) Invalidate(credentialIDs ...string) {
 // Verify, but only one goroutine may poll (RunPoller); run it every
 // KEYWARD_REVOCATION_POLL.
 func (v *Verifier) PollChanges(ctx context.Context) error {
-	now := v.now()
+	now, err := v.store.Now(ctx)
+	if err != nil {
+		return err
+	}
 	since := v.lastPoll
 	if since.IsZero() {
 		since = now

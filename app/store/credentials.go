@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/models"
+	"gorm.io/gorm"
 )
 
 // Credentials stores API keys and OAuth grants and the hashes of the secrets
@@ -112,6 +113,39 @@ func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMat
 		return nil, translate(err, "find credential by secret")
 	}
 	return &m, nil
+}
+
+// Touch marks credentials changed now, in a statement of its own: call it
+// after the change committed, so other replicas' pollers, which look back a
+// few seconds from their own reading of the clock, cannot miss a change
+// whose transaction ran long. On PostgreSQL the time is the database's, the
+// same clock pollers read (Now).
+func (s *Credentials) Touch(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		q := s.db.conn(ctx).Table("credentials").Where("id IN ?", chunk)
+		var err error
+		if s.db.IsPostgres() {
+			err = q.Update("updated_at", gorm.Expr("clock_timestamp()")).Error
+		} else {
+			err = q.Update("updated_at", time.Now().UTC()).Error
+		}
+		if err != nil {
+			return translate(err, "touch credentials")
+		}
+	}
+	return nil
+}
+
+// Now is the clock that updated_at stamps of Touch follow: the database's
+// on PostgreSQL (replicas' own clocks may drift), this process's on SQLite.
+func (s *Credentials) Now(ctx context.Context) (time.Time, error) {
+	if !s.db.IsPostgres() {
+		return time.Now().UTC(), nil
+	}
+	var t time.Time
+	err := s.db.conn(ctx).Raw("SELECT clock_timestamp()").Scan(&t).Error
+	return t.UTC(), translate(err, "read database clock")
 }
 
 // ChangedSinceLimit bounds the ids one ChangedSince call returns; a caller

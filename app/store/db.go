@@ -14,6 +14,8 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
+
+	"github.com/keyward/keyward/models"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -94,17 +96,42 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // SQL exposes the pool for migrations and dialect-specific work.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-type txKey struct{}
+type (
+	txKey    struct{}
+	hooksKey struct{}
+	txHooks  struct{ fns []func() }
+)
 
 // InTx runs fn in a transaction carried by ctx; store methods called with
-// that ctx join it. A nested InTx joins the outer transaction.
+// that ctx join it. A nested InTx joins the outer transaction. Functions
+// registered with AfterCommit run once the outermost transaction commits.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
+	hooks := &txHooks{}
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), hooksKey{}, hooks))
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range hooks.fns {
+		f()
+	}
+	return nil
+}
+
+// AfterCommit runs f when the transaction in ctx has committed (never if it
+// rolls back), or at once when ctx carries no transaction. Use it for what
+// must not be seen before the change is durable: cache evictions, change
+// notices to other replicas.
+func (db *DB) AfterCommit(ctx context.Context, f func()) {
+	if h, ok := ctx.Value(hooksKey{}).(*txHooks); ok {
+		h.fns = append(h.fns, f)
+		return
+	}
+	f()
 }
 
 // conn returns the transaction in ctx, or the pool.
@@ -124,6 +151,8 @@ func translate(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, errNotFound)
 	case isUniqueViolation(err):
 		return fmt.Errorf("%s: %w", what, errConflict)
+	case isBadText(err):
+		return fmt.Errorf("%s: text is not valid UTF-8 or contains NUL: %w", what, models.ErrInvalid)
 	default:
 		return fmt.Errorf("%s: %w", what, err)
 	}

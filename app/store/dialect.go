@@ -44,6 +44,13 @@ func (sqliteDialect) tune(db *sql.DB) {
 	db.SetMaxIdleConns(4)
 }
 
+// isBadText reports PostgreSQL's refusal of text it cannot store (invalid
+// UTF-8, NUL): bad input, never a server fault.
+func isBadText(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
+}
+
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -17,14 +17,14 @@ import (
 	"github.com/keyward/keyward/models"
 )
 
-// TestAttackBug_ExpiredOAuthRequestsAreNeverPurged: GET /oauth/authorize
+// TestAttackRegression_ExpiredOAuthRequestsAreNeverPurged: GET /oauth/authorize
 // needs no authentication (only a client_id, which is public) and stores a
 // row in oauth_requests for every well-formed request, with a state of up
 // to 2048 characters. oauth.Service.PurgeExpired deletes expired rows, but
 // nothing calls it: no job of the scheduler (or of serve) does, so the
 // table only grows. Here a request that expired three days ago survives a
 // run of every job the serve process schedules.
-func TestAttackBug_ExpiredOAuthRequestsAreNeverPurged(t *testing.T) {
+func TestAttackRegression_ExpiredOAuthRequestsAreNeverPurged(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		cfg, err := config.Load(envOf(map[string]string{"KEYWARD_ENCRYPTION_KEY": testKey}))

@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/app/config"
 	"github.com/keyward/keyward/app/credentials"
 	"github.com/keyward/keyward/app/jira"
+	"github.com/keyward/keyward/app/oauth"
 	"github.com/keyward/keyward/app/offboard"
 	"github.com/keyward/keyward/app/seal"
 	"github.com/keyward/keyward/app/store"
@@ -38,12 +39,13 @@ func newOffboarding(cfg *config.Config, db *store.DB, log *logrus.Entry, revoker
 		Audit: audit, Tx: db, Sealer: sealer, Log: log.WithField("component", "offboard"),
 	}, offboard.Options{
 		MaxAttempts: cfg.WebhookMaxAttempts, Poll: cfg.WebhookPoll, ReconcileConcurrency: cfg.ReconcileConcurrency,
-		ForgeAPIBase: cfg.AtlassianAPIURL,
+		ForgeAPIBase: cfg.AtlassianAPIURL, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
 	})
 	sched, err := jobs.New(store.NewJobRuns(db), db, audit, db, log.WithField("component", "jobs"),
 		jobs.ReconcileJob(svc, cfg.ReconcileSchedule),
 		jobs.PersonalDataJob(svc, cfg.PDRSchedule),
 		jobs.WeeklyReportJob(svc, cfg.WeeklyReportSchedule),
+		jobs.OAuthPurgeJob(oauth.NewService(oauth.Config{}, oauth.Deps{Store: store.NewOAuth(db), Log: log}), "@hourly"),
 	)
 	if err != nil {
 		return nil, err

@@ -172,7 +172,7 @@ func TestAttackGuard_DevRoutesAbsentWithoutDevMode(t *testing.T) {
 	})
 }
 
-// TestAttackBug_DevTokenServedToAnyHost: in dev mode /dev/token hands an
+// TestAttackRegression_DevTokenServedToAnyHost: in dev mode /dev/token hands an
 // administrator token of the dev site to any request, whatever its Host
 // header. The loopback bind keeps other machines out, but not a web page
 // in the developer's browser that rebinds its own host name to 127.0.0.1
@@ -180,7 +180,7 @@ func TestAttackGuard_DevRoutesAbsentWithoutDevMode(t *testing.T) {
 // same-origin for the page, so it can read the token and drive the admin
 // API of the dev site. Dev routes should answer only Host values that name
 // the loopback (localhost, 127.0.0.1, [::1]).
-func TestAttackBug_DevTokenServedToAnyHost(t *testing.T) {
+func TestAttackRegression_DevTokenServedToAnyHost(t *testing.T) {
 	forEachInvDialect(t, func(t *testing.T, e *invEnv) {
 		for _, host := range []string{"attacker.example:8080", "rebind.attacker.example"} {
 			for _, p := range []string{"/dev/token?as=admin", "/dev/admin"} {

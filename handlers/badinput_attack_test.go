@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// TestAttackBug_InvalidUTF8AndNULInputGive500 sends text the database
+// TestAttackRegression_InvalidUTF8AndNULInputGive500 sends text the database
 // cannot store or compare (a NUL byte, bytes that are not UTF-8) in query
 // parameters, path ids, cursors and JSON bodies, to admin, self-service
 // and public OAuth endpoints. Bad input must get a 4xx with the JSON error
@@ -19,7 +19,7 @@ import (
 // values reach the driver unchecked and come back as 500 "internal" (and
 // the server logs an error for each, which an unauthenticated caller of
 // /oauth/authorize or /oauth/token can trigger at will).
-func TestAttackBug_InvalidUTF8AndNULInputGive500(t *testing.T) {
+func TestAttackRegression_InvalidUTF8AndNULInputGive500(t *testing.T) {
 	forEachAtk(t, func(t *testing.T, e *atkEnv) {
 		k := e.createKey("a", atkUserA, nil)
 		clientID, _ := e.registerClient(map[string]any{})
@@ -77,7 +77,7 @@ func TestAttackBug_InvalidUTF8AndNULInputGive500(t *testing.T) {
 	})
 }
 
-// TestAttackBug_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage
+// TestAttackRegression_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage
 // sends /v1/verify a user agent of 511 ASCII bytes and one two-byte
 // character. keyward answers 200 and cuts the user agent to 512 bytes in
 // the middle of the character (handlers/verify.go), leaving invalid UTF-8.
@@ -86,7 +86,7 @@ func TestAttackBug_InvalidUTF8AndNULInputGive500(t *testing.T) {
 // whole batch, every site's records in it, is lost) and the usage flush
 // fails and is carried to every later flush, so last-use tracking stops for
 // every credential of every site.
-func TestAttackBug_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage(t *testing.T) {
+func TestAttackRegression_VerifyUserAgentCutMidCharacterPoisonsAccessLogAndUsage(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		req  func(secret string) map[string]any

@@ -309,13 +309,13 @@ func TestAttackGuard_ScopeEscalation(t *testing.T) {
 	})
 }
 
-// TestAttackBug_NarrowedClientScopesDoNotReachExistingGrants: an admin
+// TestAttackRegression_NarrowedClientScopesDoNotReachExistingGrants: an admin
 // narrows an app's allowed scopes (README: "allowedScopes: the most a
 // grant may hold"). The token endpoint checks the narrowed scopes when a
 // code is exchanged, but a refresh keeps issuing access tokens with the
 // grant's old, wider scopes, for as long as the app keeps refreshing
 // (the grant slides 90 days on each refresh), and /v1/verify allows them.
-func TestAttackBug_NarrowedClientScopesDoNotReachExistingGrants(t *testing.T) {
+func TestAttackRegression_NarrowedClientScopesDoNotReachExistingGrants(t *testing.T) {
 	forEachAtk(t, func(t *testing.T, e *atkEnv) {
 		id, secret := e.registerClient(map[string]any{"allowedScopes": []string{"worklogs:manage", "teams:view"}})
 		_, refresh := e.grant(id, secret, "worklogs:manage teams:view")
@@ -336,14 +336,14 @@ func TestAttackBug_NarrowedClientScopesDoNotReachExistingGrants(t *testing.T) {
 	})
 }
 
-// TestAttackBug_KeysOfUninstalledSiteKeepVerifying: after a site
+// TestAttackRegression_KeysOfUninstalledSiteKeepVerifying: after a site
 // uninstalls keyward (or disables it), /v1/verify still answers "active"
 // for its API keys (FindBySecret does not look at the tenant), while the
 // site's admins and users get 403 site_not_active on every call that could
 // revoke them, webhooks and reconciliation no longer run for it, and OAuth
 // refreshes are refused. The keys stay usable for up to their whole
 // lifetime (365 days by default) and nobody can revoke them.
-func TestAttackBug_KeysOfUninstalledSiteKeepVerifying(t *testing.T) {
+func TestAttackRegression_KeysOfUninstalledSiteKeepVerifying(t *testing.T) {
 	forEachAtk(t, func(t *testing.T, e *atkEnv) {
 		k := e.createKey("a", atkUserA, nil)
 		if err := e.tenantSvc.ConnectUninstalled(t.Context(), atkKeyA); err != nil {

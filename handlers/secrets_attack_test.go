@@ -182,7 +182,7 @@ func TestAttackGuard_SignedInstallAndForgeTokenNotStoredInPlaintext(t *testing.T
 	})
 }
 
-// TestAttackBug_CSVExportLeavesFormulaInIPColumn: the exports defuse
+// TestAttackRegression_CSVExportLeavesFormulaInIPColumn: the exports defuse
 // cells a spreadsheet would run as formulas in names, user agents, paths,
 // reasons and display names, but not the IP columns (lastUsedIp in the
 // credential export, ip in the access log export). The ip of /v1/verify is

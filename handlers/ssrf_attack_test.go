@@ -14,7 +14,7 @@ import (
 	"github.com/keyward/keyward/app/store/storetest"
 )
 
-// TestAttackBug_ReportWebhookReachesInternalAddresses: a site admin (a
+// TestAttackRegression_ReportWebhookReachesInternalAddresses: a site admin (a
 // customer of a multi-tenant keyward) sets the report webhook URL. The
 // settings accept any https URL, including loopback, link-local (cloud
 // metadata) and private addresses, and the delivery client follows
@@ -23,7 +23,7 @@ import (
 // page; the delivery outcome ("report webhook answered 404", "connection
 // refused") is shown back to the admin on the report, which turns it into
 // a port scanner.
-func TestAttackBug_ReportWebhookReachesInternalAddresses(t *testing.T) {
+func TestAttackRegression_ReportWebhookReachesInternalAddresses(t *testing.T) {
 	forEachAtk(t, func(t *testing.T, e *atkEnv) {
 		for _, u := range []string{"https://127.0.0.1:5432/x", "https://169.254.169.254/latest/meta-data/", "https://[::1]/x", "https://10.0.0.5/x", "https://localhost:8443/x", "https://0.0.0.0/x"} {
 			rec := e.as("a", atkAdminA, "PUT", "/api/admin/v1/settings/offboarding", map[string]any{"reportWebhookUrl": u, "reportWebhookSecret": "0123456789abcdef-secret"})

@@ -19,6 +19,9 @@ const (
 	ReasonRevoked       = "revoked"
 	ReasonScopeDenied   = "scope_denied"
 	ReasonOwnerInactive = "owner_inactive"
+	// ReasonSiteInactive: the credential's Jira site disabled or uninstalled
+	// keyward; its credentials work again only if the site re-enables it.
+	ReasonSiteInactive = "site_inactive"
 )
 
 // AccessLogEntry records one verification, allowed or refused.

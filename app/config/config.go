@@ -50,6 +50,7 @@ type Config struct {
 	WeeklyReportSchedule  string        `env:"KEYWARD_WEEKLY_REPORT_SCHEDULE"`
 	ReconcileConcurrency  int           `env:"KEYWARD_RECONCILE_CONCURRENCY"`
 	WebhookWorkers        int           `env:"KEYWARD_WEBHOOK_WORKERS"`
+	AllowPrivateWebhooks  bool          `env:"KEYWARD_ALLOW_PRIVATE_WEBHOOKS"`
 	WebhookMaxAttempts    int           `env:"KEYWARD_WEBHOOK_MAX_ATTEMPTS"`
 	WebhookPoll           time.Duration `env:"KEYWARD_WEBHOOK_POLL"`
 	AtlassianAPIURL       string        `env:"KEYWARD_ATLASSIAN_API_URL"`
@@ -155,6 +156,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.WeeklyReportSchedule = str("KEYWARD_WEEKLY_REPORT_SCHEDULE", "0 6 * * 1")
 	c.ReconcileConcurrency = integer("KEYWARD_RECONCILE_CONCURRENCY", 8, 1, 64)
 	c.WebhookWorkers = integer("KEYWARD_WEBHOOK_WORKERS", 4, 1, 64)
+	c.AllowPrivateWebhooks = boolean("KEYWARD_ALLOW_PRIVATE_WEBHOOKS", false)
 	c.WebhookMaxAttempts = integer("KEYWARD_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100)
 	c.WebhookPoll = dur("KEYWARD_WEBHOOK_POLL", 250*time.Millisecond)
 	c.AtlassianAPIURL = strings.TrimRight(str("KEYWARD_ATLASSIAN_API_URL", "https://api.atlassian.com"), "/")

@@ -11,7 +11,7 @@ import (
 	"github.com/keyward/keyward/models"
 )
 
-// TestAttackBug_SlowRevocationNeverReachesOtherReplicas: a revocation
+// TestAttackRegression_SlowRevocationNeverReachesOtherReplicas: a revocation
 // stamps updated_at with the time its statement ran (RevokeMatching's
 // "at"), and other replicas poll for updated_at >= their previous poll
 // minus a fixed 5 s. A revocation whose transaction commits more than
@@ -22,7 +22,7 @@ import (
 // process restarts. Here the transaction's duration is simulated with the
 // clocks (replica B polls every 500 ms while the revoking transaction is
 // open for 10 s); nothing sleeps.
-func TestAttackBug_SlowRevocationNeverReachesOtherReplicas(t *testing.T) {
+func TestAttackRegression_SlowRevocationNeverReachesOtherReplicas(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clock := newFakeClock()

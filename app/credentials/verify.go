@@ -49,6 +49,7 @@ type entry struct {
 	secretExpiresAt               int64 // unix nanos after which this secret no longer works; 0 none
 	revoked                       bool
 	ownerInactive                 bool
+	siteInactive                  bool
 	unknown                       bool // negative entry: no such secret
 	accessToken                   bool // an OAuth access token: its secret expiry is its own lifetime
 	loadedAt                      int64
@@ -139,6 +140,8 @@ func (v *Verifier) decide(e *entry, req VerifyRequest, now time.Time) Result {
 		if e.accessToken {
 			r.Reason = models.ReasonExpired
 		}
+	case e.siteInactive:
+		r.Reason = models.ReasonSiteInactive
 	case e.ownerInactive:
 		r.Reason = models.ReasonOwnerInactive
 	case !e.set.Allows(req.Method, req.Path):
@@ -180,7 +183,7 @@ func (v *Verifier) load(ctx context.Context, h [32]byte, accessToken bool, now t
 		}
 		e = &entry{
 			tenantID: m.TenantID, credentialID: m.ID, owner: m.OwnerAccountID, kind: m.Kind,
-			set: set, scopes: set.Strings(), revoked: m.RevokedAt != nil, ownerInactive: !m.OwnerActive,
+			set: set, scopes: set.Strings(), revoked: m.RevokedAt != nil, ownerInactive: !m.OwnerActive, siteInactive: m.TenantState != models.TenantInstalled,
 			accessToken: accessToken, loadedAt: now.UnixNano(),
 		}
 		if m.ExpiresAt != nil {

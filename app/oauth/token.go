@@ -208,9 +208,10 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 	h := token.Hash(presented)
 	now := s.now()
 	var (
-		failure *Error
-		reused  string
-		scopes  string
+		failure  *Error
+		reused   string
+		narrowed string
+		scopes   string
 	)
 	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
 		rt, err := s.Store.GetRefreshToken(ctx, c.TenantID, h[:])
@@ -234,6 +235,12 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 		}
 		if st := g.Status(now); st != models.StatusActive {
 			failure = oerr(ErrCodeInvalidGrant, "the grant is "+string(st))
+			return nil
+		}
+		if !scopesStillAllowed(g.Scopes, c.AllowedScopes) {
+			// The admin narrowed the app below what the user granted: the
+			// grant ends, and the user must authorize the app again.
+			narrowed, failure = g.ID, oerr(ErrCodeInvalidGrant, "the app's allowed scopes no longer cover this grant; the grant is revoked, authorize again")
 			return nil
 		}
 		if want != (scope.Set{}) {
@@ -288,6 +295,9 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 	}
 	if reused != "" {
 		s.revokeGrant(ctx, c.TenantID, reused, "refresh token reused after rotation", "oauth_grant.refresh_reuse")
+	}
+	if narrowed != "" {
+		s.revokeGrant(ctx, c.TenantID, narrowed, "the app's allowed scopes were narrowed below this grant", "oauth_grant.scopes_narrowed")
 	}
 	if failure != nil {
 		return nil, failure

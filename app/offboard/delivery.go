@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,9 +72,14 @@ func (s *Service) post(ctx context.Context, t *models.Tenant, settings *models.O
 	req.Header.Set("X-Keyward-Event", "report."+rep.Kind)
 	req.Header.Set("X-Keyward-Delivery", strconv.FormatInt(rep.ID, 10))
 	req.Header.Set("X-Keyward-Signature", Sign(secret, body))
-	resp, err := s.opts.HTTPClient.Do(req)
+	client := *s.opts.HTTPClient
+	client.CheckRedirect = noRedirects // a redirect is an answer, never followed
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("post report: %w", err)
+		if errors.Is(err, errPrivateAddress) {
+			return errPrivateAddress
+		}
+		return errors.New("post report: the webhook could not be reached")
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

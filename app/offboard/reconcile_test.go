@@ -249,7 +249,7 @@ func TestReportExportAndSignedDelivery(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		t.Cleanup(hook.Close)
-		s := newSite(t, db, offboard.Options{HTTPClient: hook.Client()})
+		s := newSite(t, db, offboard.Options{HTTPClient: hook.Client(), AllowPrivateWebhooks: true})
 		secret := "report-secret-0123456789"
 		s.setSettings(offboard.SettingsInput{ReportWebhookURL: ptr(hook.URL), ReportWebhookSecret: ptr(secret)})
 		s.jira.SetUser(alice, false)

@@ -126,8 +126,12 @@ type Options struct {
 	ClaimBatch           int           // events claimed at once (16)
 	ReconcileConcurrency int           // concurrent user/bulk calls per site (8)
 	ForgeAPIBase         string        // https://api.atlassian.com
-	HTTPClient           *http.Client  // report deliveries
-	ReportItemCap        int           // stale/expired credentials listed per report (1000)
+	HTTPClient           *http.Client  // report deliveries (default: public addresses only, no redirects)
+	// AllowPrivateWebhooks lets site admins deliver reports to private or
+	// loopback addresses (KEYWARD_ALLOW_PRIVATE_WEBHOOKS, for deployments
+	// whose SIEM lives on an internal network).
+	AllowPrivateWebhooks bool
+	ReportItemCap        int // stale/expired credentials listed per report (1000)
 }
 
 func (o *Options) defaults() {
@@ -152,7 +156,7 @@ func (o *Options) defaults() {
 		o.ForgeAPIBase = "https://api.atlassian.com"
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		o.HTTPClient = newEgressClient(10*time.Second, o.AllowPrivateWebhooks)
 	}
 }
 

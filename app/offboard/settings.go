@@ -47,7 +47,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tenantID, actor string, in
 		}
 		next := *cur
 		changed := map[string]any{}
-		if err := applySettings(&next, in, changed); err != nil {
+		if err := applySettings(&next, in, changed, s.opts.AllowPrivateWebhooks); err != nil {
 			return err
 		}
 		if in.ReportWebhookSecret != nil {
@@ -78,7 +78,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tenantID, actor string, in
 	return out, err
 }
 
-func applySettings(next *models.OffboardingSettings, in SettingsInput, changed map[string]any) error {
+func applySettings(next *models.OffboardingSettings, in SettingsInput, changed map[string]any, allowPrivate bool) error {
 	v := &models.ValidationError{}
 	if in.AutoRevoke != nil {
 		next.AutoRevoke, changed["autoRevoke"] = *in.AutoRevoke, *in.AutoRevoke
@@ -119,8 +119,11 @@ func applySettings(next *models.OffboardingSettings, in SettingsInput, changed m
 		u := strings.TrimSpace(*in.ReportWebhookURL)
 		if u != "" {
 			p, err := url.Parse(u)
-			if err != nil || p.Scheme != "https" || p.Host == "" || p.User != nil || len(u) > 2000 {
+			switch {
+			case err != nil || p.Scheme != "https" || p.Host == "" || p.User != nil || len(u) > 2000:
 				v.Add("reportWebhookUrl", "must be an absolute https URL without credentials")
+			case !allowPrivate && !publicHost(p.Hostname()):
+				v.Add("reportWebhookUrl", "must point at a public host, not this machine or a private network")
 			}
 		}
 		next.ReportWebhookURL, changed["reportWebhookUrl"] = u, u

@@ -97,6 +97,7 @@ type SecretMatch struct {
 	models.Credential
 	SecretExpiresAt *time.Time
 	OwnerActive     bool
+	TenantState     models.TenantState
 }
 
 // FindBySecret looks a presented secret up by its hash. This is the one
@@ -105,8 +106,9 @@ type SecretMatch struct {
 func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMatch, error) {
 	var m SecretMatch
 	err := s.db.conn(ctx).Table("credential_secrets AS s").
-		Select("c.*, s.expires_at AS secret_expires_at, COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE) AS owner_active").
+		Select("c.*, s.expires_at AS secret_expires_at, COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE) AS owner_active, t.state AS tenant_state").
 		Joins("JOIN credentials c ON c.id = s.credential_id AND c.tenant_id = s.tenant_id").
+		Joins("JOIN tenants t ON t.id = c.tenant_id").
 		Joins("LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id").
 		Where("s.hash = ?", hash).Take(&m).Error
 	if err != nil {

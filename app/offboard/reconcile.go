@@ -218,29 +218,33 @@ func (r *siteRun) batch(ctx context.Context, ids []string) error {
 			revoke = append(revoke, id)
 		}
 	}
-	if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
-		return err
-	}
-	if len(revoke) > 0 {
-		// One transaction for the batch's inactive owners: an audit row
-		// per credential, the verifier told at once.
-		credIDs, err := s.Reports.LiveCredentialIDs(ctx, r.t.ID, revoke)
-		if err != nil {
+	// The batch's writes are one transaction: the users' new state, the
+	// revocations with an audit row per credential and the report items
+	// stand or fall together, and the batch costs one commit.
+	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
 			return err
 		}
-		revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, IDs: credIDs}, credentials.Revocation{
-			Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
-			Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "source": "reconciliation"},
-		})
-		if err != nil {
-			return fmt.Errorf("revoke credentials of inactive owners: %w", err)
+		if len(revoke) > 0 {
+			credIDs, err := s.Reports.LiveCredentialIDs(ctx, r.t.ID, revoke)
+			if err != nil {
+				return err
+			}
+			revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, IDs: credIDs}, credentials.Revocation{
+				Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
+				Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "source": "reconciliation"},
+			})
+			if err != nil {
+				return fmt.Errorf("revoke credentials of inactive owners: %w", err)
+			}
+			for i := range revoked {
+				item(models.ItemRevoked, revoked[i].OwnerAccountID, revoked[i].ID, ReasonReconciled, detail[revoked[i].OwnerAccountID])
+			}
+			c["revoked"] += int64(len(revoked))
 		}
-		for i := range revoked {
-			item(models.ItemRevoked, revoked[i].OwnerAccountID, revoked[i].ID, ReasonReconciled, detail[revoked[i].OwnerAccountID])
-		}
-		c["revoked"] += int64(len(revoked))
-	}
-	if err := s.Reports.AddItems(ctx, items); err != nil {
+		return s.Reports.AddItems(ctx, items)
+	})
+	if err != nil {
 		return err
 	}
 	r.add(c)

@@ -3,15 +3,20 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyward/keyward/models"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Credentials stores API keys and OAuth grants and the hashes of the secrets
 // that authenticate as them.
-type Credentials struct{ db *DB }
+type Credentials struct {
+	db        *DB
+	lastPrune atomic.Int64 // unix nanos of the last prune of change notices
+}
 
 // NewCredentials returns the credential store.
 func NewCredentials(db *DB) *Credentials { return &Credentials{db: db} }
@@ -117,26 +122,42 @@ func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMat
 	return &m, nil
 }
 
-// Touch marks credentials changed now, in a statement of its own: call it
-// after the change committed, so other replicas' pollers, which look back a
-// few seconds from their own reading of the clock, cannot miss a change
-// whose transaction ran long. On PostgreSQL the time is the database's, the
-// same clock pollers read (Now).
+// Touch records that credentials changed now, in a statement of its own:
+// call it after the change committed, so other replicas' pollers, which
+// look back a few seconds from their own reading of the clock, cannot miss
+// a change whose transaction ran long. The notice goes to the narrow
+// credential_changes table, not to the credential row, whose many indexes
+// a second update would rewrite. On PostgreSQL the time is the database's,
+// the same clock pollers read (Now). Notices older than changeRetention are
+// pruned, at most once a minute per process.
 func (s *Credentials) Touch(ctx context.Context, ids []string) error {
+	stamp := any(time.Now().UTC())
+	if s.db.IsPostgres() {
+		stamp = gorm.Expr("clock_timestamp()")
+	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		q := s.db.conn(ctx).Table("credentials").Where("id IN ?", chunk)
-		var err error
-		if s.db.IsPostgres() {
-			err = q.Update("updated_at", gorm.Expr("clock_timestamp()")).Error
-		} else {
-			err = q.Update("updated_at", time.Now().UTC()).Error
-		}
+		err := s.db.conn(ctx).Exec(`INSERT INTO credential_changes (tenant_id, credential_id, changed_at)
+			SELECT tenant_id, id, ? FROM credentials WHERE id IN ?`, stamp, chunk).Error
 		if err != nil {
 			return translate(err, "touch credentials")
 		}
 	}
-	return nil
+	return s.pruneChanges(ctx)
+}
+
+// changeRetention is how long change notices are kept: far longer than a
+// poller's look-back and than a cache entry's life (30 s).
+const changeRetention = 10 * time.Minute
+
+func (s *Credentials) pruneChanges(ctx context.Context) error {
+	now := time.Now()
+	last := s.lastPrune.Load()
+	if now.UnixNano()-last < int64(time.Minute) || !s.lastPrune.CompareAndSwap(last, now.UnixNano()) {
+		return nil
+	}
+	err := s.db.conn(ctx).Exec(`DELETE FROM credential_changes WHERE changed_at < ?`, now.Add(-changeRetention).UTC()).Error
+	return translate(err, "prune credential changes")
 }
 
 // Now is the clock that updated_at stamps of Touch follow: the database's
@@ -154,11 +175,14 @@ func (s *Credentials) Now(ctx context.Context) (time.Time, error) {
 // that gets this many must assume it missed some.
 const ChangedSinceLimit = 100_000
 
-// ChangedSince returns the ids of credentials updated at or after t, for
-// cache invalidation across replicas.
+// ChangedSince returns the ids of credentials updated, or noticed changed
+// (Touch), at or after t, for cache invalidation across replicas.
 func (s *Credentials) ChangedSince(ctx context.Context, t time.Time) ([]string, error) {
 	var ids []string
-	err := s.db.conn(ctx).Table("credentials").Where("updated_at >= ?", t.UTC()).Limit(ChangedSinceLimit).Pluck("id", &ids).Error
+	t = t.UTC()
+	err := s.db.conn(ctx).Raw(`SELECT id FROM credentials WHERE updated_at >= ?
+		UNION SELECT credential_id FROM credential_changes WHERE changed_at >= ?
+		LIMIT ?`, t, t, ChangedSinceLimit).Scan(&ids).Error
 	return ids, translate(err, "credentials changed since")
 }
 
@@ -195,18 +219,30 @@ type RevokeFilter struct {
 	Match          *CredentialFilter // nil: no further restriction; else also an inventory filter (admin bulk revocation)
 }
 
-// RevokeMatching revokes every active credential matching f in one
-// statement and returns the revoked credentials (as they are after the
-// change). Already revoked credentials are left untouched.
+// RevokeMatching revokes every active credential matching f and returns
+// the revoked credentials (as they are after the change): one UPDATE …
+// RETURNING, or one per 500 ids. Already revoked credentials are left
+// untouched, also when another transaction revokes them meanwhile (the
+// row lock makes the UPDATE re-check revoked_at).
 func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at time.Time, by, reason string) ([]models.Credential, error) {
 	if f.TenantID == "" {
 		return nil, fmt.Errorf("revoke credentials: tenant required: %w", models.ErrInvalid)
 	}
+	var match *where
+	if f.Match != nil {
+		m := *f.Match
+		m.TenantID = f.TenantID
+		w, err := m.conditions()
+		if err != nil {
+			return nil, translate(err, "revoke credentials")
+		}
+		match = w
+	}
 	var out []models.Credential
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	revoke := func(ctx context.Context, ids []string) error {
 		q := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND revoked_at IS NULL", f.TenantID)
-		if len(f.IDs) > 0 {
-			q = q.Where("id IN ?", f.IDs)
+		if ids != nil {
+			q = q.Where("id IN ?", ids)
 		}
 		if f.OwnerAccountID != "" {
 			q = q.Where("owner_account_id = ?", f.OwnerAccountID)
@@ -217,38 +253,28 @@ func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at tim
 		if f.Kind != "" {
 			q = q.Where("kind = ?", f.Kind)
 		}
-		if f.Match != nil {
-			m := *f.Match
-			m.TenantID = f.TenantID
-			w, err := m.conditions()
-			if err != nil {
-				return err
-			}
-			q = q.Where("id IN (SELECT c.id FROM credentials c WHERE "+w.String()+")", w.args...)
+		if match != nil {
+			q = q.Where("id IN (SELECT c.id FROM credentials c WHERE "+match.String()+")", match.args...)
 		}
-		if s.db.IsPostgres() {
-			q = q.Clauses(forUpdate())
+		var got []models.Credential
+		err := q.Model(&got).Clauses(clause.Returning{}).
+			Updates(map[string]any{"revoked_at": at, "revoked_by": by, "revoke_reason": reason, "updated_at": at}).Error
+		out = append(out, got...)
+		return err
+	}
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if len(f.IDs) == 0 {
+			return revoke(ctx, nil)
 		}
-		if err := q.Find(&out).Error; err != nil {
-			return err
-		}
-		if len(out) == 0 {
-			return nil
-		}
-		ids := make([]string, len(out))
-		for i := range out {
-			ids[i] = out[i].ID
-			out[i].RevokedAt, out[i].RevokedBy, out[i].RevokeReason, out[i].UpdatedAt = &at, by, reason, at
-		}
-		for start := 0; start < len(ids); start += 500 {
-			chunk := ids[start:min(start+500, len(ids))]
-			err := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND revoked_at IS NULL AND id IN ?", f.TenantID, chunk).
-				Updates(map[string]any{"revoked_at": at, "revoked_by": by, "revoke_reason": reason, "updated_at": at}).Error
-			if err != nil {
+		for start := 0; start < len(f.IDs); start += 500 {
+			if err := revoke(ctx, f.IDs[start:min(start+500, len(f.IDs))]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	for i := range out {
+		out[i].RevokedAt, out[i].RevokedBy, out[i].RevokeReason, out[i].UpdatedAt = &at, by, reason, at
+	}
 	return out, translate(err, "revoke credentials")
 }

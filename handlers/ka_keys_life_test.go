@@ -138,7 +138,7 @@ func TestKeyLifeThroughTheRouter(t *testing.T) {
 		if logResp.status != http.StatusOK || !slices.Equal(have, want) {
 			t.Fatalf("access log: %d %v, want %v (%s)", logResp.status, have, want, logResp.body)
 		}
-		if page.Items[4].Path != "/4/worklogs?from=2026-01-01" || page.Items[3].Method != "POST" {
+		if page.Items[4].Path != "/4/worklogs?from=…" || page.Items[3].Method != "POST" {
 			t.Fatalf("access log records: %+v", page.Items)
 		}
 		if limited := s.user(acme, kaOwner, http.MethodGet, "/api/me/v1/keys/"+id+"/access-log?limit=2", nil); !strings.Contains(string(limited.body), `"nextCursor"`) {
@@ -178,6 +178,9 @@ func TestKeyAPIBadInputChangesNothing(t *testing.T) {
 			{"missing name", "POST", "/api/me/v1/keys", "application/json", `{"access":"full"}`, "name"},
 			{"name too long", "POST", "/api/me/v1/keys", "application/json", `{"name":"` + strings.Repeat("n", 101) + `","access":"full"}`, "name"},
 			{"control char in name", "POST", "/api/me/v1/keys", "application/json", `{"name":"a\u0007b","access":"full"}`, "name"},
+			{"C1 control in name", "POST", "/api/me/v1/keys", "application/json", `{"name":"ab\u0085cd","access":"full"}`, "name"},
+			{"right-to-left override in name", "POST", "/api/me/v1/keys", "application/json", `{"name":"invoice\u202excod.exe","access":"full"}`, "name"},
+			{"line separator in name", "POST", "/api/me/v1/keys", "application/json", `{"name":"a\u2028b","access":"full"}`, "name"},
 			{"unknown scope", "POST", "/api/me/v1/keys", "application/json", `{"name":"x","scopes":["worklogs:view","salaries:view"]}`, "scopes[1]"},
 			{"no scopes for custom", "POST", "/api/me/v1/keys", "application/json", `{"name":"x","scopes":[]}`, "scopes"},
 			{"scopes with full", "POST", "/api/me/v1/keys", "application/json", `{"name":"x","access":"full","scopes":["teams:view"]}`, "scopes"},
@@ -185,6 +188,8 @@ func TestKeyAPIBadInputChangesNothing(t *testing.T) {
 			{"overlap as string", "POST", keyPath + "/regenerate", "application/json", `{"overlapMinutes":"5"}`, "overlapMinutes"},
 			{"overlap negative", "POST", keyPath + "/regenerate", "application/json", `{"overlapMinutes":-1}`, "overlapMinutes"},
 			{"overlap over a day", "POST", keyPath + "/regenerate", "application/json", `{"overlapMinutes":1441}`, "overlapMinutes"},
+			{"overlap that wraps to 26 s as a duration", "POST", keyPath + "/regenerate", "application/json", `{"overlapMinutes":307445735}`, "overlapMinutes"},
+			{"negative overlap that wraps", "POST", keyPath + "/regenerate", "application/json", `{"overlapMinutes":-307445734}`, "overlapMinutes"},
 			{"regenerate unknown field", "POST", keyPath + "/regenerate", "application/json", `{"overlap":5}`, "overlap"},
 			{"reason as number", "POST", keyPath + "/revoke", "application/json", `{"reason":5}`, "reason"},
 			{"reason too long", "POST", keyPath + "/revoke", "application/json", `{"reason":"` + strings.Repeat("r", 501) + `"}`, "reason"},

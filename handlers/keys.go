@@ -18,7 +18,7 @@ type KeyService interface {
 	CreateKey(ctx context.Context, o credentials.Owner, in credentials.CreateKeyInput) (*credentials.IssuedKey, error)
 	ListKeys(ctx context.Context, o credentials.Owner) ([]models.Credential, error)
 	GetKey(ctx context.Context, o credentials.Owner, id string) (*models.Credential, error)
-	RegenerateKey(ctx context.Context, o credentials.Owner, id string, overlap time.Duration) (*credentials.IssuedKey, error)
+	RegenerateKey(ctx context.Context, o credentials.Owner, id string, overlapMinutes int) (*credentials.IssuedKey, error)
 	RevokeKey(ctx context.Context, o credentials.Owner, id, reason string) (*models.Credential, error)
 }
 
@@ -173,7 +173,7 @@ func (h *keyHandlers) regenerate(c echo.Context) error {
 			return err
 		}
 	}
-	issued, err := h.keys.RegenerateKey(c.Request().Context(), o, c.Param("id"), time.Duration(req.OverlapMinutes)*time.Minute)
+	issued, err := h.keys.RegenerateKey(c.Request().Context(), o, c.Param("id"), req.OverlapMinutes)
 	if err != nil {
 		return err
 	}

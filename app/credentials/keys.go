@@ -52,8 +52,8 @@ func (in CreateKeyInput) validate(maxDays int) (name string, days int, set scope
 		v.Add("name", "required")
 	case utf8.RuneCountInString(name) > MaxNameLength:
 		v.Add("name", fmt.Sprintf("at most %d characters", MaxNameLength))
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add("name", "must not contain control characters")
+	case strings.ContainsFunc(name, models.UnsafeInName):
+		v.Add("name", "must not contain control or bidirectional formatting characters")
 	}
 	days = DefaultLifetimeDays
 	if days > maxDays {
@@ -144,11 +144,14 @@ func (s *Service) GetKey(ctx context.Context, o Owner, id string) (*models.Crede
 }
 
 // RegenerateKey replaces the key's secret, keeping its settings. For
-// overlap > 0 the previous secret keeps working that long.
-func (s *Service) RegenerateKey(ctx context.Context, o Owner, id string, overlap time.Duration) (*IssuedKey, error) {
-	if overlap < 0 || overlap > MaxOverlapMinutes*time.Minute {
+// overlapMinutes > 0 the previous secret keeps working that long. The
+// overlap is taken in the API's unit and checked before any conversion,
+// so no value can wrap into the allowed range.
+func (s *Service) RegenerateKey(ctx context.Context, o Owner, id string, overlapMinutes int) (*IssuedKey, error) {
+	if overlapMinutes < 0 || overlapMinutes > MaxOverlapMinutes {
 		return nil, models.Invalid("overlapMinutes", fmt.Sprintf("must be from 0 to %d", MaxOverlapMinutes))
 	}
+	overlap := time.Duration(overlapMinutes) * time.Minute
 	secret, err := token.New(token.KindAPIKey)
 	if err != nil {
 		return nil, err

@@ -296,7 +296,7 @@ func (v *Verifier) Check(ctx context.Context, req VerifyRequest) Result {
 		}
 		v.recorder.Enqueue(models.AccessLogEntry{
 			TenantID: r.TenantID, At: v.now().UTC(), CredentialID: r.CredentialID, CredentialKind: r.Kind, OwnerAccountID: r.OwnerAccountID,
-			Method: req.Method, Path: req.Path, Decision: d, Reason: r.Reason, IP: req.IP, UserAgent: req.UserAgent,
+			Method: req.Method, Path: loggedPath(req.Path), Decision: d, Reason: r.Reason, IP: req.IP, UserAgent: req.UserAgent,
 		})
 	}
 	return r

@@ -333,6 +333,8 @@ func fitClaims(t *testing.T, changes map[string]any) map[string]any {
 	readJSON(t, "testdata/forge_invocation_token_claims.json", &c)
 	now := time.Now()
 	c["iat"], c["nbf"], c["exp"] = now.Add(-2*time.Second).Unix(), now.Add(-2*time.Second).Unix(), now.Add(25*time.Second).Unix()
+	// Forge mints a new FIT per invocation, and a FIT is accepted once.
+	c["jti"] = rand.Text()
 	return edit(c, changes)
 }
 
@@ -340,6 +342,16 @@ func fitClaims(t *testing.T, changes map[string]any) map[string]any {
 func fitToken(t *testing.T, kid string, key *rsa.PrivateKey, changes map[string]any) string {
 	t.Helper()
 	return signRS256(t, map[string]any{"alg": "RS256", "typ": "JWT", "kid": kid}, fitClaims(t, changes), key)
+}
+
+// triggerToken is fitToken for a Forge trigger: no principal, no context.
+func triggerToken(t *testing.T, kid string, key *rsa.PrivateKey, changes map[string]any) string {
+	t.Helper()
+	c := map[string]any{"context": nil, "principal": nil}
+	for k, v := range changes {
+		c[k] = v
+	}
+	return fitToken(t, kid, key, c)
 }
 
 // --- keys and key servers ---------------------------------------------

@@ -62,7 +62,7 @@ func TestInstallThenConnectThenForge(t *testing.T) {
 			t.Errorf("whoami with a FIT: %d %s", rec.Code, rec.Body)
 		}
 		// Forge lifecycle events are acknowledged.
-		rec = e.do(http.MethodPost, "/forge/events", []byte(`{"eventType":"avi:forge:installed:app"}`), bearerHeader(fitToken(t, "fit-1", rsaKey(t, 0), nil))...)
+		rec = e.do(http.MethodPost, "/forge/events", []byte(`{"eventType":"avi:forge:installed:app"}`), bearerHeader(triggerToken(t, "fit-1", rsaKey(t, 0), nil))...)
 		if rec.Code != http.StatusNoContent {
 			t.Errorf("forge installed event: %d %s", rec.Code, rec.Body)
 		}

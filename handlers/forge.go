@@ -37,7 +37,7 @@ func (h *forgeHandlers) scheduled(c echo.Context) error {
 	run, err := h.jobs.StartForTenant(c.Request().Context(), "reconcile", p.Tenant.ID, "forge-scheduled-trigger")
 	switch {
 	case errors.Is(err, models.ErrConflict):
-		return c.JSON(http.StatusAccepted, map[string]any{"started": false, "reason": "a reconciliation of this site is already running"})
+		return c.JSON(http.StatusAccepted, map[string]any{"started": false, "reason": "a reconciliation is already running"})
 	case err != nil:
 		return err
 	}
@@ -48,7 +48,7 @@ func (h *forgeHandlers) scheduled(c echo.Context) error {
 // verified token by the authentication step, which is what installed and
 // upgraded events need.
 func (h *forgeHandlers) events(c echo.Context) error {
-	p, claims, err := h.auth.forgePrincipal(c)
+	p, claims, err := h.auth.forgeTrigger(c)
 	if err != nil {
 		return err
 	}

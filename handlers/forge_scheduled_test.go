@@ -13,10 +13,10 @@ import (
 func TestForgeScheduledTrigger(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *env) {
 		wantError(t, "no token", e.do(http.MethodPost, "/forge/scheduled", []byte(`{}`)), http.StatusUnauthorized, "unauthorized")
-		expired := fitToken(t, "fit-1", rsaKey(t, 0), map[string]any{"exp": 1})
+		expired := triggerToken(t, "fit-1", rsaKey(t, 0), map[string]any{"exp": 1})
 		wantError(t, "expired token", e.do(http.MethodPost, "/forge/scheduled", []byte(`{}`), bearerHeader(expired)...), http.StatusUnauthorized, "unauthorized")
 
-		h := append(bearerHeader(fitToken(t, "fit-1", rsaKey(t, 0), nil)), "x-forge-oauth-system", "system-token-from-trigger")
+		h := append(bearerHeader(triggerToken(t, "fit-1", rsaKey(t, 0), nil)), "x-forge-oauth-system", "system-token-from-trigger")
 		if rec := e.do(http.MethodPost, "/forge/scheduled", []byte(`{}`), h...); rec.Code != http.StatusNoContent {
 			t.Fatalf("scheduled trigger = %d %s", rec.Code, rec.Body)
 		}

@@ -75,7 +75,7 @@ func TestFITKeyRotation(t *testing.T) {
 // TestForgeEvents checks the event endpoint's answers to valid tokens.
 func TestForgeEvents(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *env) {
-		tok := func() []string { return bearerHeader(fitToken(t, "fit-1", rsaKey(t, 0), nil)) }
+		tok := func() []string { return bearerHeader(triggerToken(t, "fit-1", rsaKey(t, 0), nil)) }
 		for _, ev := range []string{"avi:forge:installed:app", "avi:forge:upgraded:app"} {
 			if rec := e.do(http.MethodPost, "/forge/events", []byte(`{"eventType":"`+ev+`"}`), tok()...); rec.Code != http.StatusNoContent {
 				t.Errorf("%s: %d %s", ev, rec.Code, rec.Body)

@@ -152,6 +152,35 @@ func (a *authenticator) forgePrincipal(c echo.Context) (*Principal, *auth.FITCla
 	return &Principal{Tenant: t, AccountID: claims.Principal, Via: "forge"}, claims, nil
 }
 
+// forgeTrigger authenticates a Forge trigger (product or lifecycle event,
+// scheduled trigger). Forge puts a principal and a context only into
+// tokens of UI invocations; the app's pages can invoke any path of the
+// remote, so a token that names a user is a page's call and is refused
+// here: an ordinary user must not post user events or start jobs.
+func (a *authenticator) forgeTrigger(c echo.Context) (*Principal, *auth.FITClaims, error) {
+	p, claims, err := a.forgePrincipal(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if claims.Principal != "" || claims.CloudID != "" || claims.SiteURL != "" {
+		requestLog(c, a.log).WithField("module", claims.ModuleKey).Warn("forge UI invocation token presented to a trigger endpoint")
+		return nil, nil, newAPIError(http.StatusForbidden, "not_a_trigger", "this endpoint accepts only Forge triggers")
+	}
+	return p, claims, nil
+}
+
+// requireForgeTrigger is forgeTrigger as middleware.
+func (a *authenticator) requireForgeTrigger(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, _, err := a.forgeTrigger(c)
+		if err != nil {
+			return err
+		}
+		setPrincipal(c, p)
+		return next(c)
+	}
+}
+
 // requireConnect authenticates Connect calls with a query-string-hash JWT
 // (pages, webhooks, lifecycle). allowContext marks routes meant for the
 // page's own XHR calls, where context-qsh tokens are accepted.

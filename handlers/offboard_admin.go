@@ -321,6 +321,7 @@ type jobDTO struct {
 	Name             string      `json:"name"`
 	Description      string      `json:"description"`
 	Schedule         string      `json:"schedule,omitempty"`
+	Global           bool        `json:"global,omitempty"` // runs for the whole deployment; not started from a site
 	NextRun          *time.Time  `json:"nextRun,omitempty"`
 	LastScheduledRun *jobRunDTO  `json:"lastScheduledRun,omitempty"`
 	LastRuns         []jobRunDTO `json:"lastRuns"`
@@ -334,7 +335,7 @@ func (h *offboardAdmin) listJobs(c echo.Context) error {
 	}
 	out := make([]jobDTO, len(infos))
 	for i, in := range infos {
-		d := jobDTO{Name: in.Name, Description: in.Description, Schedule: in.Schedule, NextRun: in.NextRun, LastRuns: []jobRunDTO{}}
+		d := jobDTO{Name: in.Name, Description: in.Description, Schedule: in.Schedule, Global: in.Global, NextRun: in.NextRun, LastRuns: []jobRunDTO{}}
 		if in.LastScheduled != nil {
 			r := toRunDTO(in.LastScheduled, false)
 			d.LastScheduledRun = &r

@@ -86,7 +86,7 @@ func New(d Deps) *echo.Echo {
 	}
 	e.POST("/forge/events", fh.events)
 	e.POST("/forge/ui/whoami", fh.whoami, a.requireForge)
-	e.POST("/forge/scheduled", fh.scheduled, a.requireForge)
+	e.POST("/forge/scheduled", fh.scheduled, a.requireForgeTrigger)
 
 	me := e.Group("/api/me/v1", a.requireUser)
 	me.GET("/whoami", whoami)

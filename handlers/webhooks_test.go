@@ -186,7 +186,7 @@ func TestForgeUserEventsGoToTheInbox(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("forge event: %d %s", rec.Code, rec.Body)
 		}
-		rec = e.do(http.MethodPost, "/forge/events", body, bearerHeader(fitToken(t, "fit-1", rsaKey(t, 0), nil))...)
+		rec = e.do(http.MethodPost, "/forge/events", body, bearerHeader(triggerToken(t, "fit-1", rsaKey(t, 0), nil))...)
 		if !strings.Contains(rec.Body.String(), `"duplicate":true`) {
 			t.Fatalf("redelivery: %d %s", rec.Code, rec.Body)
 		}
@@ -198,7 +198,7 @@ func TestForgeUserEventsGoToTheInbox(t *testing.T) {
 			t.Fatalf("stored %s %s %s", src, typ, acct)
 		}
 		wantUnauthorized(t, "no FIT", e.do(http.MethodPost, "/forge/events", body))
-		wantError(t, "no accountId", e.do(http.MethodPost, "/forge/events", []byte(`{"payload":{"eventType":"avi:jira:updated:user","user":{}}}`), bearerHeader(tok)...), http.StatusBadRequest, "invalid_input")
+		wantError(t, "no accountId", e.do(http.MethodPost, "/forge/events", []byte(`{"payload":{"eventType":"avi:jira:updated:user","user":{}}}`), bearerHeader(fitToken(t, "fit-1", rsaKey(t, 0), map[string]any{"context": nil, "principal": nil}))...), http.StatusBadRequest, "invalid_input")
 	})
 }
 

@@ -18,6 +18,7 @@ func OAuthPurgeJob(svc OAuthPurger, schedule string) Job {
 		Name:        "oauth-purge",
 		Description: "Delete OAuth authorization requests and codes that expired more than a day ago.",
 		Schedule:    schedule,
+		Global:      true,
 		Run: func(ctx context.Context, _ offboard.Run) (offboard.Counts, error) {
 			n, err := svc.PurgeExpired(ctx)
 			return offboard.Counts{"purged": n}, err

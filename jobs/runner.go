@@ -60,6 +60,9 @@ func (s *Scheduler) RunOnce(ctx context.Context, name, tenantID, triggeredBy str
 	if err != nil {
 		return nil, err
 	}
+	if e.Global && tenantID != "" {
+		return nil, models.Invalid("tenant", "job "+name+" covers the whole deployment; run it without a tenant")
+	}
 	release, err := s.lock(ctx, e)
 	if err != nil {
 		return nil, err
@@ -74,9 +77,11 @@ func (s *Scheduler) RunOnce(ctx context.Context, name, tenantID, triggeredBy str
 }
 
 // StartForTenant starts a job for one site in the background (the admin
-// API) and returns its run at once. The run record and its audit event
-// commit together. A run of the same job for the site still in progress in
-// this process gives ErrBusy.
+// API, the Forge scheduled trigger) and returns its run at once. The run
+// record and its audit event commit together. It takes the job's lock for
+// the whole run, like a scheduled tick: while the job runs anywhere (a
+// tick, run-job, another admin's run, on any replica) it gives ErrBusy,
+// and ticks that come while it runs are skipped.
 func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor string) (*models.JobRun, error) {
 	e, err := s.job(name)
 	if err != nil {
@@ -85,18 +90,12 @@ func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor st
 	if tenantID == "" {
 		return nil, models.Invalid("tenant", "required")
 	}
-	key := name + "\x00" + tenantID
-	s.manualMu.Lock()
-	if s.manual[key] {
-		s.manualMu.Unlock()
-		return nil, ErrBusy
+	if e.Global {
+		return nil, fmt.Errorf("job %s maintains the whole deployment and is not started for a site: %w", name, models.ErrForbidden)
 	}
-	s.manual[key] = true
-	s.manualMu.Unlock()
-	done := func() {
-		s.manualMu.Lock()
-		delete(s.manual, key)
-		s.manualMu.Unlock()
+	release, err := s.lock(ctx, e)
+	if err != nil {
+		return nil, err
 	}
 	run := &models.JobRun{Job: name, TenantID: tenantID, TriggeredBy: "admin:" + actor}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
@@ -107,11 +106,11 @@ func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor st
 			TargetType: "job_run", TargetID: strconv.FormatInt(run.ID, 10), Details: fmt.Sprintf(`{"job":%q}`, name)})
 	})
 	if err != nil {
-		done()
+		release()
 		return nil, err
 	}
 	s.async.Go(func() {
-		defer done()
+		defer release()
 		s.execute(s.ctx, e, run, offboard.Run{TenantID: tenantID, Force: true})
 	})
 	return run, nil

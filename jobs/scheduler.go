@@ -32,6 +32,10 @@ type Job struct {
 	Description string
 	Schedule    string
 	Run         Func
+	// Global marks maintenance of the whole deployment: the job ignores
+	// the run's tenant, so it is never started for one site (the admin
+	// API, run-job -tenant); it runs on its schedule or from run-job.
+	Global bool
 }
 
 // RunStore records job runs.
@@ -87,9 +91,6 @@ type Scheduler struct {
 	ctx   context.Context // runs started by the scheduler or the admin API
 	stop  context.CancelFunc
 	async sync.WaitGroup
-
-	manualMu sync.Mutex
-	manual   map[string]bool // job+tenant runs in flight in this process
 }
 
 // New returns a scheduler for jobs. Schedules are standard five-field cron
@@ -100,7 +101,7 @@ func New(runs RunStore, locker Locker, audit Auditor, tx TxRunner, log *logrus.E
 	s := &Scheduler{
 		runs: runs, locker: locker, audit: audit, tx: tx, log: log, replica: fmt.Sprintf("%s/%d", host, os.Getpid()),
 		now: func() time.Time { return time.Now().UTC() }, Heartbeat: 30 * time.Second, StaleAfter: 3 * time.Minute,
-		ids: map[string]cron.EntryID{}, ctx: ctx, stop: stop, manual: map[string]bool{},
+		ids: map[string]cron.EntryID{}, ctx: ctx, stop: stop,
 	}
 	logger := cronLogger{log}
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithLogger(logger),
@@ -201,7 +202,7 @@ func lockKey(name string) int64 {
 func (s *Scheduler) List(ctx context.Context, tenantID string) ([]models.JobInfo, error) {
 	out := make([]models.JobInfo, 0, len(s.jobs))
 	for _, e := range s.jobs {
-		info := models.JobInfo{Name: e.Name, Description: e.Description}
+		info := models.JobInfo{Name: e.Name, Description: e.Description, Global: e.Global}
 		if e.sched != nil {
 			info.Schedule = e.Schedule
 			next := e.sched.Next(s.now())

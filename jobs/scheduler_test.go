@@ -165,6 +165,9 @@ func TestKilledRunIsCaughtUpByTheNextRun(t *testing.T) {
 		// A process that died mid-run left a run "running" with an old heartbeat.
 		env.Exec(t, "INSERT INTO job_runs (job, tenant_id, triggered_by, status, replica, started_at, heartbeat_at, progress, counts, error) VALUES ('reconcile', '', 'schedule', 'running', 'dead', ?, ?, '{}', '{}', '')",
 			time.Now().Add(-time.Hour).UTC(), time.Now().Add(-time.Hour).UTC())
+		deadRun := env.Count(t, "SELECT id FROM job_runs WHERE replica = 'dead'")
+		env.Exec(t, "INSERT INTO reports (tenant_id, kind, run_id, status, started_at, finished_at) VALUES (?, ?, ?, 'running', ?, ?)",
+			tn.ID, models.ReportReconcile, deadRun, time.Now().Add(-time.Hour).UTC(), time.Now().Add(-time.Hour).UTC())
 
 		// The catch-up run (a fresh process with the real job) finishes the work.
 		s2 := newScheduler(t, db, jobs.ReconcileJob(env.Svc, "off"))
@@ -180,6 +183,12 @@ func TestKilledRunIsCaughtUpByTheNextRun(t *testing.T) {
 		}
 		if n := env.Count(t, "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND replica = 'dead'"); n != 1 {
 			t.Fatal("the dead process's run was not marked abandoned")
+		}
+		if n := env.Count(t, "SELECT COUNT(*) FROM reports WHERE run_id = ? AND status = 'error' AND error LIKE 'interrupted%'", deadRun); n != 1 {
+			t.Fatal("the dead process's report was not ended with its run")
+		}
+		if n := env.Count(t, "SELECT COUNT(*) FROM reports WHERE status = 'running'"); n != 0 {
+			t.Fatalf("%d reports still running", n)
 		}
 		if n := env.Count(t, "SELECT COUNT(*) FROM audit_events WHERE action = ?", offboard.ActionOffboard); n != inactive {
 			t.Fatalf("audit rows %d, want one per revoked credential (%d): nothing revoked twice", n, inactive)

@@ -157,6 +157,7 @@ type JobInfo struct {
 	Name          string
 	Description   string
 	Schedule      string // "" when it only runs when started by hand
+	Global        bool   // maintains the whole deployment: not started for one site
 	NextRun       *time.Time
 	LastScheduled *JobRun // the newest scheduled run over every site
 	LastRuns      []JobRun

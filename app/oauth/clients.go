@@ -62,8 +62,8 @@ func (in *ClientInput) apply(c *models.OAuthClient, creating bool) error {
 			v.Add("name", "required")
 		case utf8.RuneCountInString(name) > MaxClientNameLength:
 			v.Add("name", fmt.Sprintf("at most %d characters", MaxClientNameLength))
-		case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-			v.Add("name", "must not contain control characters")
+		case strings.ContainsFunc(name, models.UnsafeInName):
+			v.Add("name", "must not contain control or bidirectional formatting characters")
 		}
 		c.Name = name
 	}
@@ -202,7 +202,9 @@ func (s *Service) Client(ctx context.Context, a Admin, id string) (*models.OAuth
 
 // UpdateClient changes a client's settings. Disabling it stops new
 // authorizations and token requests; existing access tokens keep working
-// until revoked (use RevokeClientGrants).
+// until revoked (use RevokeClientGrants). Restricting it to named users
+// revokes, in the same transaction, the grants of everyone else; owners
+// outside a group restriction lose their grant at their next refresh.
 func (s *Service) UpdateClient(ctx context.Context, a Admin, id string, in ClientInput) (*models.OAuthClient, error) {
 	var out models.OAuthClient
 	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -227,7 +229,13 @@ func (s *Service) UpdateClient(ctx context.Context, a Admin, id string, in Clien
 			return err
 		}
 		out = *c
-		return s.Audit.Record(ctx, clientAudit(c, a.AccountID, "oauth_client.update", "", now))
+		if err := s.Audit.Record(ctx, clientAudit(c, a.AccountID, "oauth_client.update", "", now)); err != nil {
+			return err
+		}
+		if in.AllowedUsers == nil && in.AllowedGroups == nil {
+			return nil
+		}
+		return s.revokeExcludedGrants(ctx, a, c)
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/app/token"
 	"github.com/keyward/keyward/models"
 )
@@ -29,7 +30,9 @@ var inactive = &Introspection{}
 // the authenticated client, which sees only its own tokens, or nil for a
 // resource server authenticated with a KEYWARD_VERIFY_TOKENS bearer, which
 // sees every site's. Expired, revoked, unknown and malformed tokens are
-// inactive, never an error.
+// inactive, never an error, and so are tokens /v1/verify would refuse as
+// site_inactive or owner_inactive (a refresh token too: it is judged by
+// its grant's newest access token, see Store.GrantState).
 func (s *Service) Introspect(ctx context.Context, caller *models.OAuthClient, tok string) (*Introspection, error) {
 	if tok == "" {
 		return nil, oerr(ErrCodeInvalidRequest, "token is required")
@@ -41,23 +44,22 @@ func (s *Service) Introspect(ctx context.Context, caller *models.OAuthClient, to
 	h := token.Hash(tok)
 	now := s.now()
 	var (
-		g    *models.Credential
+		m    *store.SecretMatch
 		out  = &Introspection{Active: true, Iss: s.cfg.Issuer}
 		exp  = now
 		used bool
 	)
 	switch kind {
 	case token.KindAccessToken:
-		m, err := s.Credentials.FindBySecret(ctx, h[:])
-		if errors.Is(err, models.ErrNotFound) {
+		if m, err = s.Credentials.FindBySecret(ctx, h[:]); errors.Is(err, models.ErrNotFound) {
 			return inactive, nil
 		} else if err != nil {
 			return nil, err
 		}
-		if !m.OwnerActive || m.SecretExpiresAt == nil {
+		if m.SecretExpiresAt == nil {
 			return inactive, nil
 		}
-		g, exp, out.TokenType = &m.Credential, *m.SecretExpiresAt, "Bearer"
+		exp, out.TokenType = *m.SecretExpiresAt, "Bearer"
 	case token.KindRefreshToken:
 		var rt *models.OAuthRefreshToken
 		if caller != nil {
@@ -70,7 +72,7 @@ func (s *Service) Introspect(ctx context.Context, caller *models.OAuthClient, to
 		} else if err != nil {
 			return nil, err
 		}
-		if g, err = s.Credentials.Get(ctx, rt.TenantID, rt.GrantID); errors.Is(err, models.ErrNotFound) {
+		if m, err = s.Store.GrantState(ctx, rt.TenantID, rt.GrantID); errors.Is(err, models.ErrNotFound) {
 			return inactive, nil
 		} else if err != nil {
 			return nil, err
@@ -79,7 +81,8 @@ func (s *Service) Introspect(ctx context.Context, caller *models.OAuthClient, to
 	default:
 		return inactive, nil
 	}
-	if used || !now.Before(exp) || g.Kind != models.KindOAuthGrant || g.Status(now) != models.StatusActive {
+	g := &m.Credential
+	if used || !now.Before(exp) || g.Kind != models.KindOAuthGrant || g.Status(now) != models.StatusActive || inactiveReason(m) != "" {
 		return inactive, nil
 	}
 	if caller != nil && (g.TenantID != caller.TenantID || g.ClientID != caller.ID) {

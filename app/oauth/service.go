@@ -49,6 +49,9 @@ type Store interface {
 	UseRefreshToken(ctx context.Context, tenantID string, hash []byte, at time.Time) (bool, error)
 	SetReplacedBy(ctx context.Context, tenantID string, hash, successor []byte) error
 	PruneGrant(ctx context.Context, tenantID, grantID string, t time.Time) error
+
+	GrantState(ctx context.Context, tenantID, grantID string) (*store.SecretMatch, error)
+	ActiveGrantOwners(ctx context.Context, tenantID, clientID string, now time.Time) ([]store.GrantOwner, error)
 }
 
 // CredentialStore is the part of the credential store that grants and

@@ -80,6 +80,10 @@ func (s *Service) exchangeCode(ctx context.Context, c *models.OAuthClient, form 
 		return nil, err
 	}
 	h := token.Hash(code)
+	allowed, err := s.codeUserAllowed(ctx, c, h[:])
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var (
 		failure   *Error
@@ -113,6 +117,10 @@ func (s *Service) exchangeCode(ctx context.Context, c *models.OAuthClient, form 
 			return nil
 		}
 		if failure = checkCodeRequest(r, form); failure != nil {
+			return nil
+		}
+		if !allowed {
+			failure = oerr(ErrCodeInvalidGrant, "the app's administrators no longer allow this user to authorize it")
 			return nil
 		}
 		if !scopesStillAllowed(r.Scopes, c.AllowedScopes) {
@@ -206,6 +214,12 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 		return nil, err
 	}
 	h := token.Hash(presented)
+	if excluded, err := s.refreshUserExcluded(ctx, c, h[:]); err != nil {
+		return nil, err
+	} else if excluded != "" {
+		s.revokeGrant(ctx, c.TenantID, excluded, reasonUserNotAllowed, actionUserNotAllowed)
+		return nil, oerr(ErrCodeInvalidGrant, "the app's administrators no longer allow this user; the grant is revoked")
+	}
 	now := s.now()
 	var (
 		failure  *Error
@@ -235,6 +249,18 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 		}
 		if st := g.Status(now); st != models.StatusActive {
 			failure = oerr(ErrCodeInvalidGrant, "the grant is "+string(st))
+			return nil
+		}
+		m, err := s.Store.GrantState(ctx, c.TenantID, g.ID)
+		if err != nil {
+			return err
+		}
+		if reason := inactiveReason(m); reason != "" {
+			// Refused like its access tokens at /v1/verify, without
+			// spending the token or revoking the grant: it works again if
+			// the owner is reactivated (offboarding revokes when it
+			// should).
+			failure = oerr(ErrCodeInvalidGrant, inactiveDescription[reason])
 			return nil
 		}
 		if !scopesStillAllowed(g.Scopes, c.AllowedScopes) {
@@ -306,7 +332,8 @@ func (s *Service) refresh(ctx context.Context, c *models.OAuthClient, form url.V
 }
 
 // revokeGrant revokes a grant on keyward's own account (reuse or replay
-// detected). A failure is logged: the caller's answer is a refusal anyway.
+// detected, or a restriction that no longer admits its owner). A failure
+// is logged: the caller's answer is a refusal anyway.
 func (s *Service) revokeGrant(ctx context.Context, tenantID, grantID, reason, action string) {
 	_, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: tenantID, IDs: []string{grantID}, Kind: models.KindOAuthGrant},
 		credentials.Revocation{Actor: credentials.ActorSystem, Reason: reason, Action: action})

@@ -226,11 +226,7 @@ func (r *siteRun) batch(ctx context.Context, ids []string) error {
 			return err
 		}
 		if len(revoke) > 0 {
-			credIDs, err := s.Reports.LiveCredentialIDs(ctx, r.t.ID, revoke)
-			if err != nil {
-				return err
-			}
-			revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, IDs: credIDs}, credentials.Revocation{
+			revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, Owners: revoke}, credentials.Revocation{
 				Actor: credentials.ActorSystem, Reason: ReasonReconciled, Action: ActionOffboard,
 				Details: map[string]any{"runId": r.run.RunID, "reportId": r.report.ID, "source": "reconciliation"},
 			})

@@ -65,7 +65,6 @@ type ReportStore interface {
 	Items(ctx context.Context, tenantID string, reportID, after int64, limit int) ([]models.ReportItem, error)
 	ExpiredCredentials(ctx context.Context, tenantID string, now time.Time, limit int) ([]models.Credential, int, error)
 	StaleCredentials(ctx context.Context, tenantID string, now, before time.Time, limit int) ([]models.Credential, int, error)
-	LiveCredentialIDs(ctx context.Context, tenantID string, owners []string) ([]string, error)
 }
 
 // Revoker revokes credentials with an audit record each.

@@ -209,14 +209,38 @@ func (s *Credentials) ApplyUsage(ctx context.Context, batch []models.Usage) erro
 	}), "apply usage")
 }
 
-// RevokeFilter selects active credentials of one tenant to revoke.
+// RevokeFilter selects active credentials of one tenant to revoke. It must
+// name what it selects: ids, an owner or owners, an OAuth client or an
+// inventory filter (revoke-everything is an empty Match). A filter with
+// only a tenant (and a kind) is refused rather than read as "everything",
+// and an empty, non-nil IDs or Owners list selects nothing: a caller whose
+// lookup found no ids must never revoke the whole site.
 type RevokeFilter struct {
 	TenantID       string
-	IDs            []string // empty: not restricted by id
+	IDs            []string // nil: not restricted by id
 	OwnerAccountID string   // empty: any owner
+	Owners         []string // nil: not restricted by owners; else any of these accounts (at most MaxRevokeOwners)
 	ClientID       string   // empty: any OAuth client
 	Kind           models.CredentialKind
 	Match          *CredentialFilter // nil: no further restriction; else also an inventory filter (admin bulk revocation)
+}
+
+// MaxRevokeOwners bounds RevokeFilter.Owners.
+const MaxRevokeOwners = 1000
+
+// check refuses filters that name nothing and reports whether f can match.
+func (f *RevokeFilter) check() (matches bool, err error) {
+	switch {
+	case f.TenantID == "":
+		return false, fmt.Errorf("revoke credentials: tenant required: %w", models.ErrInvalid)
+	case len(f.Owners) > MaxRevokeOwners:
+		return false, fmt.Errorf("revoke credentials: at most %d owners at once: %w", MaxRevokeOwners, models.ErrInvalid)
+	case f.IDs != nil && len(f.IDs) == 0, f.Owners != nil && len(f.Owners) == 0:
+		return false, nil
+	case f.IDs == nil && f.OwnerAccountID == "" && f.Owners == nil && f.ClientID == "" && f.Match == nil:
+		return false, fmt.Errorf("revoke credentials: the filter selects nothing by name (ids, owner, client or inventory filter): %w", models.ErrInvalid)
+	}
+	return true, nil
 }
 
 // RevokeMatching revokes every active credential matching f and returns
@@ -225,8 +249,8 @@ type RevokeFilter struct {
 // untouched, also when another transaction revokes them meanwhile (the
 // row lock makes the UPDATE re-check revoked_at).
 func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at time.Time, by, reason string) ([]models.Credential, error) {
-	if f.TenantID == "" {
-		return nil, fmt.Errorf("revoke credentials: tenant required: %w", models.ErrInvalid)
+	if ok, err := f.check(); !ok {
+		return nil, err
 	}
 	var match *where
 	if f.Match != nil {
@@ -247,6 +271,9 @@ func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at tim
 		if f.OwnerAccountID != "" {
 			q = q.Where("owner_account_id = ?", f.OwnerAccountID)
 		}
+		if f.Owners != nil {
+			q = q.Where("owner_account_id IN ?", f.Owners)
+		}
 		if f.ClientID != "" {
 			q = q.Where("client_id = ?", f.ClientID)
 		}
@@ -263,7 +290,7 @@ func (s *Credentials) RevokeMatching(ctx context.Context, f RevokeFilter, at tim
 		return err
 	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if len(f.IDs) == 0 {
+		if f.IDs == nil {
 			return revoke(ctx, nil)
 		}
 		for start := 0; start < len(f.IDs); start += 500 {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -55,6 +56,52 @@ func TestCredentialChangeNotices(t *testing.T) {
 		}
 		if left != 1 {
 			t.Errorf("%d notices left, want 1 (the hour-old one pruned)", left)
+		}
+	})
+}
+
+// TestRevokeMatchingNeverReadsEmptyAsEverything: a filter that names
+// nothing is refused, and an empty id or owner list revokes nothing.
+func TestRevokeMatchingNeverReadsEmptyAsEverything(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		s := store.NewCredentials(db)
+		for i, owner := range []string{"acc-1", "acc-2"} {
+			c := &models.Credential{ID: "cred-" + owner, TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: owner, Name: "k", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: now, UpdatedAt: now}
+			hash := []byte("0123456789abcdef0123456789abcde0")
+			hash[31] += byte(i)
+			if err := s.Create(ctx, c, &models.CredentialSecret{CredentialID: c.ID, TenantID: "A", Hash: hash, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, f := range map[string]store.RevokeFilter{
+			"tenant only":          {TenantID: "A"},
+			"tenant and kind only": {TenantID: "A", Kind: models.KindAPIKey},
+			"too many owners":      {TenantID: "A", Owners: make([]string, store.MaxRevokeOwners+1)},
+		} {
+			if got, err := s.RevokeMatching(ctx, f, now, "admin", "test"); !errors.Is(err, models.ErrInvalid) || len(got) != 0 {
+				t.Errorf("%s: %d revoked, %v; want ErrInvalid", name, len(got), err)
+			}
+		}
+		for name, f := range map[string]store.RevokeFilter{
+			"empty ids":             {TenantID: "A", IDs: []string{}},
+			"empty owners":          {TenantID: "A", Owners: []string{}},
+			"empty ids of a client": {TenantID: "A", IDs: []string{}, ClientID: "client-1"},
+		} {
+			if got, err := s.RevokeMatching(ctx, f, now, "admin", "test"); err != nil || len(got) != 0 {
+				t.Errorf("%s: %d revoked, %v; want none", name, len(got), err)
+			}
+		}
+		got, err := s.RevokeMatching(ctx, store.RevokeFilter{TenantID: "A", Owners: []string{"acc-2", "acc-3"}}, now, "system", "left")
+		if err != nil || len(got) != 1 || got[0].ID != "cred-acc-2" || got[0].RevokedAt == nil {
+			t.Fatalf("by owners: %+v, %v; want cred-acc-2 revoked", got, err)
+		}
+		if c, err := s.Get(ctx, "A", "cred-acc-1"); err != nil || c.RevokedAt != nil {
+			t.Fatalf("cred-acc-1: %+v, %v; want still active", c, err)
 		}
 	})
 }

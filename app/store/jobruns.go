@@ -46,9 +46,26 @@ func (s *JobRuns) Finish(ctx context.Context, id int64, status models.JobRunStat
 // AbandonStale marks runs of a job still "running" whose heartbeat is older
 // than before as abandoned: their process died. It returns how many.
 func (s *JobRuns) AbandonStale(ctx context.Context, job string, before time.Time) (int64, error) {
-	res := s.db.conn(ctx).Table("job_runs").Where("job = ? AND status = ? AND heartbeat_at < ?", job, models.RunRunning, before.UTC()).
-		Updates(map[string]any{"status": models.RunAbandoned, "error": "the process running this job stopped", "finished_at": time.Now().UTC()})
-	return res.RowsAffected, translate(res.Error, "abandon stale job runs")
+	var n int64
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var ids []int64
+		err := s.db.conn(ctx).Table("job_runs").Where("job = ? AND status = ? AND heartbeat_at < ?", job, models.RunRunning, before.UTC()).
+			Pluck("id", &ids).Error
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		now := time.Now().UTC()
+		res := s.db.conn(ctx).Table("job_runs").Where("id IN ? AND status = ?", ids, models.RunRunning).
+			Updates(map[string]any{"status": models.RunAbandoned, "error": "the process running this job stopped", "finished_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		// The site reports the runs were writing end with them.
+		return s.db.conn(ctx).Table("reports").Where("run_id IN ? AND status = ?", ids, "running").
+			Updates(map[string]any{"status": "error", "errors": 1, "error": "interrupted: the process running this job stopped", "finished_at": now}).Error
+	})
+	return n, translate(err, "abandon stale job runs")
 }
 
 // Get returns any run by id (the scheduler's own use).

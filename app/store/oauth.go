@@ -12,10 +12,13 @@ import (
 // OAuth stores OAuth clients, authorization requests (with their hashed
 // codes) and hashed refresh tokens. Grants and access tokens are
 // credentials (see Credentials).
-type OAuth struct{ db *DB }
+type OAuth struct {
+	db    *DB
+	creds *Credentials
+}
 
 // NewOAuth returns the OAuth store.
-func NewOAuth(db *DB) *OAuth { return &OAuth{db: db} }
+func NewOAuth(db *DB) *OAuth { return &OAuth{db: db, creds: NewCredentials(db)} }
 
 // clientRow is an oauth_clients row; lists are JSON arrays.
 type clientRow struct {
@@ -275,4 +278,39 @@ func (s *OAuth) PruneGrant(ctx context.Context, tenantID, grantID string, t time
 	}
 	err := s.db.conn(ctx).Exec("DELETE FROM credential_secrets WHERE tenant_id = ? AND credential_id = ? AND expires_at IS NOT NULL AND expires_at < ?", tenantID, grantID, t).Error
 	return translate(err, "prune access tokens")
+}
+
+// GrantState returns a grant of the tenant as /v1/verify sees it: the
+// FindBySecret match of the grant's newest access token, so that whether
+// the owner is active and the site installed is decided by one rule for
+// refresh tokens and access tokens alike. SecretExpiresAt is that access
+// token's expiry. Every grant keeps its newest access token (PruneGrant
+// drops only long-expired ones, after a refresh added a new one); a grant
+// without one is models.ErrNotFound.
+func (s *OAuth) GrantState(ctx context.Context, tenantID, grantID string) (*SecretMatch, error) {
+	var row struct{ Hash []byte }
+	err := s.db.conn(ctx).Table("credential_secrets").Select("hash").
+		Where("tenant_id = ? AND credential_id = ?", tenantID, grantID).
+		Order("created_at DESC, hash DESC").Take(&row).Error
+	if err != nil {
+		return nil, translate(err, "grant state")
+	}
+	return s.creds.FindBySecret(ctx, row.Hash)
+}
+
+// GrantOwner is one grant and the user it belongs to.
+type GrantOwner struct {
+	ID             string
+	OwnerAccountID string
+}
+
+// ActiveGrantOwners returns the grants of a client of the tenant that are
+// neither revoked nor expired at now, with their owners.
+func (s *OAuth) ActiveGrantOwners(ctx context.Context, tenantID, clientID string, now time.Time) ([]GrantOwner, error) {
+	var out []GrantOwner
+	err := s.db.conn(ctx).Table("credentials").Select("id, owner_account_id").
+		Where("tenant_id = ? AND client_id = ? AND kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+			tenantID, clientID, models.KindOAuthGrant, now.UTC()).
+		Order("id").Find(&out).Error
+	return out, translate(err, "list active grants of oauth client")
 }

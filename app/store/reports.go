@@ -131,19 +131,3 @@ func (s *Reports) credentials(ctx context.Context, what, where, order string, li
 	}
 	return out, int(n), nil
 }
-
-// LiveCredentialIDs returns the ids of the tenant's credentials owned by
-// the accounts that are not revoked.
-func (s *Reports) LiveCredentialIDs(ctx context.Context, tenantID string, owners []string) ([]string, error) {
-	var out []string
-	for start := 0; start < len(owners); start += 500 {
-		var ids []string
-		err := s.db.conn(ctx).Table("credentials").Where("tenant_id = ? AND owner_account_id IN ? AND revoked_at IS NULL", tenantID, owners[start:min(start+500, len(owners))]).
-			Pluck("id", &ids).Error
-		if err != nil {
-			return nil, translate(err, "list live credentials")
-		}
-		out = append(out, ids...)
-	}
-	return out, nil
-}

@@ -118,6 +118,7 @@ export interface Job {
   name: string;
   description?: string;
   schedule?: string;
+  global?: boolean; // maintains the whole deployment: runs on its schedule, not from a site
   nextRun?: string | null;
   lastScheduledRun?: JobRun | null;
   lastRuns?: JobRun[];

@@ -132,9 +132,15 @@ export function Jobs() {
                       <Time iso={j.nextRun} empty="—" />
                     </td>
                     <td>
-                      <Button onClick={() => run(j.name)} loading={running === j.name} disabled={!!running || last?.status === 'running'}>
-                        Run now
-                      </Button>
+                      {j.global ? (
+                        <span className="cell-sub" title="This job maintains the whole deployment; it runs on its schedule.">
+                          Scheduled only
+                        </span>
+                      ) : (
+                        <Button onClick={() => run(j.name)} loading={running === j.name} disabled={!!running || last?.status === 'running'}>
+                          Run now
+                        </Button>
+                      )}
                     </td>
                   </tr>
                 );

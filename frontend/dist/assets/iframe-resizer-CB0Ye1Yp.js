@@ -1,4 +1,4 @@
-import{r as e}from"./index-C9QZrtfK.js";var t=e(((e,t)=>{var n;console.info(`
+import{r as e}from"./index-BgoMN0Ud.js";var t=e(((e,t)=>{var n;console.info(`
 IFRAME-RESIZER
 
 Iframe-Resizer 5 is now available via the following two packages:

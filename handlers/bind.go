@@ -39,7 +39,10 @@ func requireJSON(c echo.Context) error {
 // decodeStrict decodes body into dst as bindJSON does: one value, unknown
 // fields and wrong types reported as field errors.
 func decodeStrict(body []byte, dst any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	// Every body is an object: null, an array or a bare value would decode
+	// into the zero request and could be taken as "change nothing" or,
+	// worse, "reset everything".
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
 		return models.Invalid("body", "a JSON object is required")
 	}
 	if bytes.Contains(body, []byte(`\u0000`)) {

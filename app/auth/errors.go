@@ -21,4 +21,7 @@ var (
 	ErrUnknownIssuer = errors.New("unknown token issuer")
 	// ErrUnknownKey means no public key is known for the token's kid.
 	ErrUnknownKey = errors.New("unknown signing key")
+	// ErrReplay means a single-use token (a Forge Invocation Token's jti)
+	// was presented again.
+	ErrReplay = errors.New("token already used")
 )

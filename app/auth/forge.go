@@ -49,6 +49,8 @@ type FITVerifier struct {
 	mu          sync.Mutex
 	lastForced  time.Time
 	forcedEvery time.Duration
+
+	seen jtiSet // jti of accepted tokens, until they expire
 }
 
 // NewFITVerifier registers jwksURL in a jwk.Cache and returns a verifier for
@@ -82,7 +84,9 @@ func NewFITVerifier(ctx context.Context, jwksURL, appID string, client *http.Cli
 }
 
 // Verify checks a FIT: RS256 with a known kid, signature, iss, aud, exp,
-// nbf, iat, jti and app.installationId, and returns its claims.
+// nbf, iat, jti and app.installationId, and returns its claims. Each token
+// is accepted once: its jti is remembered until exp + leeway, and a second
+// use gives ErrReplay (in this process only).
 func (v *FITVerifier) Verify(ctx context.Context, token string) (*FITClaims, error) {
 	t, err := parseCompact(token)
 	if err != nil {
@@ -105,8 +109,12 @@ func (v *FITVerifier) Verify(ctx context.Context, token string) (*FITClaims, err
 	if err := json.Unmarshal(t.payload, &p); err != nil {
 		return nil, fmt.Errorf("parse fit claims: %v: %w", err, ErrMalformed)
 	}
-	if err := p.check(v.appID, nowOr(v.Now), v.leeway); err != nil {
+	now := nowOr(v.Now)
+	if err := p.check(v.appID, now, v.leeway); err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
+	}
+	if !v.seen.use(p.JTI, p.expiresAt().Add(v.leeway), now) {
+		return nil, fmt.Errorf("fit jti %.64q: %w", p.JTI, ErrReplay)
 	}
 	return p.claims(), nil
 }

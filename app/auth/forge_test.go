@@ -5,10 +5,12 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,7 +66,9 @@ func (s *jwksServer) hitCount() int {
 	return s.hits
 }
 
-// fitSample reads the shared-shape FIT claims and moves them to testNow.
+// fitSample reads the shared-shape FIT claims and moves them to testNow,
+// with a fresh jti: Forge mints a new token for every invocation, and a
+// verifier accepts each jti once.
 func fitSample(t *testing.T) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile("testdata/forge_invocation_token_claims.json")
@@ -78,8 +82,11 @@ func fitSample(t *testing.T) map[string]any {
 	c["iat"] = testNow.Unix()
 	c["nbf"] = testNow.Unix()
 	c["exp"] = testNow.Add(25 * time.Second).Unix()
+	c["jti"] = fmt.Sprintf("test-jti-%d", testJTIs.Add(1))
 	return c
 }
+
+var testJTIs atomic.Int64
 
 func newTestFITVerifier(t *testing.T, url string, leeway time.Duration) *FITVerifier {
 	t.Helper()
@@ -158,7 +165,8 @@ func TestFITClaimsMapping(t *testing.T) {
 	k := testKey(t, 0)
 	srv := newJWKSServer(t, map[string]*rsa.PrivateKey{"fit-1": k})
 	v := newTestFITVerifier(t, srv.URL, 0)
-	c, err := v.Verify(context.Background(), signRS(t, map[string]any{"alg": "RS256", "kid": "fit-1"}, fitSample(t), k))
+	sample := claims(fitSample(t), map[string]any{"jti": "2f6d9a44-4444-4b1c-8e7f-112233445566"})
+	c, err := v.Verify(context.Background(), signRS(t, map[string]any{"alg": "RS256", "kid": "fit-1"}, sample, k))
 	if err != nil {
 		t.Fatal(err)
 	}

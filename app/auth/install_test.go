@@ -158,18 +158,33 @@ func TestInstallKeyCached(t *testing.T) {
 	}
 }
 
-func TestInstallKeyFailuresNotCached(t *testing.T) {
+// TestInstallKeyMissCachedBriefly: an unknown kid is answered from the
+// cache for installKeyMissTTL, then fetched again, so a key published
+// after a miss is found a minute later at the latest.
+func TestInstallKeyMissCachedBriefly(t *testing.T) {
 	k := testKey(t, 0)
 	ks := newKeyServer(t, map[string][]byte{})
 	f := NewInstallKeyFetcher(ks.URL, ks.Client())
-	if _, err := f.Key(context.Background(), "kid-1"); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("err = %v, want ErrUnknownKey", err)
+	clock := testNow
+	f.now = func() time.Time { return clock }
+	for range 3 {
+		if _, err := f.Key(context.Background(), "kid-1"); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("err = %v, want ErrUnknownKey", err)
+		}
+	}
+	if n := ks.hitsFor("kid-1"); n != 1 {
+		t.Fatalf("hits = %d, want 1 (the miss is cached)", n)
 	}
 	ks.mu.Lock()
 	ks.pems["kid-1"] = publicPEM(t, k)
 	ks.mu.Unlock()
+	clock = clock.Add(installKeyMissTTL - time.Second)
+	if _, err := f.Key(context.Background(), "kid-1"); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("inside the miss TTL: err = %v, want the cached ErrUnknownKey", err)
+	}
+	clock = clock.Add(time.Second)
 	if _, err := f.Key(context.Background(), "kid-1"); err != nil {
-		t.Fatalf("key published after a miss: %v", err)
+		t.Fatalf("key published after a miss, once the miss expired: %v", err)
 	}
 	if n := ks.hitsFor("kid-1"); n != 2 {
 		t.Fatalf("hits = %d, want 2", n)
@@ -205,7 +220,10 @@ func TestInstallKeyFetchErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := NewInstallKeyFetcher(srv.URL, nil)
+	clock := testNow
+	f.now = func() time.Time { return clock }
 	for _, kid := range []string{"down", "garbage", "ec", "small"} {
+		clock = clock.Add(installKeyFetchEvery) // one fetch of budget each
 		_, err := f.Key(context.Background(), kid)
 		if err == nil {
 			t.Errorf("kid %q: no error", kid)

@@ -10,8 +10,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 const (
@@ -27,13 +28,21 @@ const (
 
 // InstallKeyFetcher fetches the PEM public keys that sign Connect install
 // and uninstall tokens from {BaseURL}/{kid} and caches them per kid.
-// Failures are never cached. It is safe for concurrent use.
+//
+// Install tokens arrive unauthenticated, so their kid is the caller's
+// choice. A kid the server does not know (or serves no usable key for) is
+// remembered for a minute, other failures for 10 s; parallel requests for
+// one kid share one fetch; and fetches of uncached kids are rate-limited
+// process-wide (a burst of 3, then one per 10 s). A kid never seen before
+// is fetched at once while that budget lasts. It is safe for concurrent
+// use.
 type InstallKeyFetcher struct {
 	BaseURL string // e.g. https://connect-install-keys.atlassian.com
 	Client  *http.Client
 
-	mu   sync.Mutex
-	keys map[string]*rsa.PublicKey
+	now    func() time.Time // nil means time.Now (tests set it)
+	cache  installKeyCache
+	flight singleflight.Group
 }
 
 // NewInstallKeyFetcher returns a fetcher for baseURL; a nil client gets a
@@ -45,33 +54,58 @@ func NewInstallKeyFetcher(baseURL string, client *http.Client) *InstallKeyFetche
 	return &InstallKeyFetcher{
 		BaseURL: strings.TrimSuffix(baseURL, "/"),
 		Client:  client,
-		keys:    map[string]*rsa.PublicKey{},
 	}
 }
 
 // Key returns the RSA public key for kid, fetching it on first use. An
-// unknown kid (404) gives ErrUnknownKey.
+// unknown kid (404) gives ErrUnknownKey, also while that answer is cached.
 func (f *InstallKeyFetcher) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	if !validKid(kid) {
 		return nil, fmt.Errorf("invalid kid %.64q: %w", kid, ErrUnknownKey)
 	}
-	f.mu.Lock()
-	key, ok := f.keys[kid]
-	f.mu.Unlock()
-	if ok {
-		return key, nil
+	if key, cached, err := f.cache.lookup(kid, f.clock()); cached {
+		return key, err
 	}
-	key, err := f.fetch(ctx, kid)
+	// The shared fetch outlives a caller that gives up: its result serves
+	// the others and the cache.
+	detached := context.WithoutCancel(ctx)
+	ch := f.flight.DoChan(kid, func() (any, error) { return f.load(detached, kid) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*rsa.PublicKey), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("install key %q: %w", kid, ctx.Err())
+	}
+}
+
+// load fetches kid once the cache and the fetch budget allow it, and
+// caches the outcome.
+func (f *InstallKeyFetcher) load(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	now := f.clock()
+	// A flight for kid that just ended may have filled the cache.
+	if key, cached, err := f.cache.lookup(kid, now); cached {
+		return key, err
+	}
+	if !f.cache.allowFetch(now) {
+		return nil, fmt.Errorf("install key %q: %w", kid, errInstallKeyBudget)
+	}
+	key, err := f.fetch(ctx, kid) // bounded by installKeyTimeout
 	if err != nil {
+		f.cache.putMiss(kid, err, f.clock())
 		return nil, err
 	}
-	f.mu.Lock()
-	if f.keys == nil {
-		f.keys = map[string]*rsa.PublicKey{}
-	}
-	f.keys[kid] = key
-	f.mu.Unlock()
+	f.cache.putKey(kid, key)
 	return key, nil
+}
+
+func (f *InstallKeyFetcher) clock() time.Time {
+	if f.now != nil {
+		return f.now()
+	}
+	return time.Now()
 }
 
 func (f *InstallKeyFetcher) fetch(ctx context.Context, kid string) (*rsa.PublicKey, error) {
@@ -103,7 +137,7 @@ func (f *InstallKeyFetcher) fetch(ctx context.Context, kid string) (*rsa.PublicK
 	}
 	key, err := parseRSAPublicKeyPEM(body)
 	if err != nil {
-		return nil, fmt.Errorf("install key %q: %w", kid, err)
+		return nil, fmt.Errorf("install key %q: %w: %w", kid, errUnusableInstallKey, err)
 	}
 	return key, nil
 }

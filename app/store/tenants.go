@@ -66,9 +66,40 @@ func (s *Tenants) ListInstalled(ctx context.Context) ([]models.Tenant, error) {
 	return out, translate(err, "list tenants")
 }
 
+// ByClientKeyForUpdate is ByClientKey that, on PostgreSQL, locks the row
+// until the transaction in ctx ends (SQLite transactions already exclude
+// each other). Call it inside InTx before writing the tenant back.
+func (s *Tenants) ByClientKeyForUpdate(ctx context.Context, clientKey string) (*models.Tenant, error) {
+	if clientKey == "" {
+		return nil, translate(errNotFound, "tenant by client key")
+	}
+	return s.lockFirst(ctx, "tenant by client key", "client_key = ?", clientKey)
+}
+
+// ByForgeInstallationForUpdate is ByForgeInstallation that, on PostgreSQL,
+// locks the row until the transaction in ctx ends.
+func (s *Tenants) ByForgeInstallationForUpdate(ctx context.Context, installationID string) (*models.Tenant, error) {
+	if installationID == "" {
+		return nil, translate(errNotFound, "tenant by installation")
+	}
+	return s.lockFirst(ctx, "tenant by installation", "forge_installation_id = ?", installationID)
+}
+
 func (s *Tenants) first(ctx context.Context, what, query string, arg any) (*models.Tenant, error) {
 	var t models.Tenant
 	if err := s.db.conn(ctx).Table("tenants").Where(query, arg).Take(&t).Error; err != nil {
+		return nil, translate(err, what)
+	}
+	return &t, nil
+}
+
+func (s *Tenants) lockFirst(ctx context.Context, what, query string, arg any) (*models.Tenant, error) {
+	var t models.Tenant
+	q := s.db.conn(ctx).Table("tenants").Where(query, arg)
+	if s.db.IsPostgres() {
+		q = q.Clauses(forUpdate())
+	}
+	if err := q.Take(&t).Error; err != nil {
 		return nil, translate(err, what)
 	}
 	return &t, nil

@@ -44,14 +44,31 @@ func (p *InstallPayload) Validate(needSecret bool) error {
 // ConnectInstalled records a verified signed install: creates the tenant or,
 // for a re-install, replaces its shared secret and site fields. The caller
 // must have verified the install token against payload.ClientKey.
+//
+// The tenant's row stays locked from read to write, so a parallel lifecycle
+// callback or Forge invocation neither loses this install's new secret nor
+// has its own change overwritten.
 func (s *Service) ConnectInstalled(ctx context.Context, p InstallPayload) (*models.Tenant, error) {
 	if err := p.Validate(true); err != nil {
 		return nil, err
 	}
+	var err error
+	for range maxConflictRetries {
+		var t *models.Tenant
+		// A parallel install of the same site may win the insert; apply
+		// ours on top of it.
+		if t, err = s.connectInstalled(ctx, p); !errors.Is(err, models.ErrConflict) {
+			return t, err
+		}
+	}
+	return nil, err
+}
+
+func (s *Service) connectInstalled(ctx context.Context, p InstallPayload) (*models.Tenant, error) {
 	var out *models.Tenant
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		now := s.now()
-		t, err := s.store.ByClientKey(ctx, p.ClientKey)
+		t, err := s.store.ByClientKeyForUpdate(ctx, p.ClientKey)
 		created := false
 		switch {
 		case isNotFound(err):
@@ -90,15 +107,14 @@ func (s *Service) ConnectInstalled(ctx context.Context, p InstallPayload) (*mode
 		if err != nil {
 			return err
 		}
+		s.forgetAfterCommit(ctx, p.ClientKey)
 		out = t
 		return s.audit.Record(ctx, models.AuditEvent{TenantID: t.ID, At: now, Actor: "system", Action: "tenant.installed", TargetType: "tenant", TargetID: t.ID, Details: fmt.Sprintf(`{"via":"connect","reinstall":%t}`, !created)})
 	})
-	s.sites.forget(p.ClientKey)
-	if errors.Is(err, models.ErrConflict) {
-		// A parallel install of the same site won the insert; apply ours on top.
-		return s.ConnectInstalled(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return out, nil
 }
 
 // ConnectUninstalled marks the site uninstalled. Unknown or already
@@ -146,10 +162,16 @@ func (s *Service) IsGone(ctx context.Context, clientKey string) bool {
 	return isNotFound(err) || (err == nil && t.State == models.TenantUninstalled)
 }
 
+// transition applies one enabled/disabled/uninstalled callback. The row is
+// locked from read to write: callbacks of one site that arrive in parallel
+// apply one after the other, each to the state the previous one left, so
+// their outcome is the same as in any sequential order.
 func (s *Service) transition(ctx context.Context, clientKey, action string, apply func(*models.Tenant) bool) error {
-	defer s.sites.forget(clientKey)
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		t, err := s.store.ByClientKey(ctx, clientKey)
+		// Also when nothing changes here: another replica may have changed
+		// the site, and this replica should not serve its cached state.
+		s.forgetAfterCommit(ctx, clientKey)
+		t, err := s.store.ByClientKeyForUpdate(ctx, clientKey)
 		if isNotFound(err) {
 			return nil
 		}

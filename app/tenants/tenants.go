@@ -22,6 +22,11 @@ type Store interface {
 	Get(ctx context.Context, id string) (*models.Tenant, error)
 	ByClientKey(ctx context.Context, clientKey string) (*models.Tenant, error)
 	ByForgeInstallation(ctx context.Context, installationID string) (*models.Tenant, error)
+	// ByClientKeyForUpdate and ByForgeInstallationForUpdate read the tenant
+	// and keep other writers of its row waiting until the transaction in
+	// ctx ends, so a read-modify-write loses no parallel change.
+	ByClientKeyForUpdate(ctx context.Context, clientKey string) (*models.Tenant, error)
+	ByForgeInstallationForUpdate(ctx context.Context, installationID string) (*models.Tenant, error)
 }
 
 // Auditor records lifecycle actions.
@@ -35,9 +40,11 @@ type Sealer interface {
 	Open(sealed []byte, context string) ([]byte, error)
 }
 
-// TxRunner runs a function in one database transaction.
+// TxRunner runs a function in one database transaction, and functions
+// after the outermost transaction commits.
 type TxRunner interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	AfterCommit(ctx context.Context, f func())
 }
 
 // Service manages tenants.
@@ -80,6 +87,7 @@ func (s *Service) SharedSecret(ctx context.Context, clientKey string) (*models.T
 	if t, secret, ok := s.sites.get(clientKey, now); ok {
 		return t, secret, nil
 	}
+	gen := s.sites.generation()
 	t, err := s.store.ByClientKey(ctx, clientKey)
 	if err != nil {
 		return nil, nil, err
@@ -91,9 +99,22 @@ func (s *Service) SharedSecret(ctx context.Context, clientKey string) (*models.T
 	if err != nil {
 		return nil, nil, fmt.Errorf("open shared secret of tenant %s: %w", t.ID, err)
 	}
-	s.sites.put(clientKey, t, secret, now)
+	s.sites.put(clientKey, t, secret, now, gen)
 	return t, secret, nil
 }
+
+// forgetAfterCommit drops a Connect site from the secret cache once the
+// transaction in ctx has committed its change.
+func (s *Service) forgetAfterCommit(ctx context.Context, clientKey string) {
+	if clientKey == "" {
+		return
+	}
+	s.tx.AfterCommit(ctx, func() { s.sites.forget(clientKey) })
+}
+
+// maxConflictRetries bounds how often a write that lost a race for a new
+// row (models.ErrConflict) is applied again on top of the winner.
+const maxConflictRetries = 3
 
 // ForgeSystemToken returns the newest Forge app system token of a site.
 func (s *Service) ForgeSystemToken(t *models.Tenant) (string, error) {

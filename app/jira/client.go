@@ -1,7 +1,8 @@
 // Package jira calls Jira Cloud's REST API on behalf of a tenant: Connect
 // sites with an HS256 JWT signed by the shared secret, Forge sites with the
 // stored app system token against app.apiBaseUrl. It honours rate limits
-// (429 with Retry-After, including 0) with bounded backoff and retries 5xx.
+// (429 with Retry-After, including 0: the asked wait, up to MaxRetryAfter)
+// and retries 5xx with bounded backoff.
 package jira
 
 import (
@@ -32,6 +33,16 @@ type Credentials interface {
 	ForgeSystemToken(t *models.Tenant) (string, error)
 }
 
+// MaxRetryAfter is the longest Retry-After the client waits for. Jira
+// asking for longer ends the call with ErrRetryAfterTooLong (the caller's
+// run for that site stops with an error naming the wait) rather than
+// holding a job for hours.
+const MaxRetryAfter = 5 * time.Minute
+
+// ErrRetryAfterTooLong means Jira answered 429 with a Retry-After longer
+// than MaxRetryAfter, or longer than the caller's context allows.
+var ErrRetryAfterTooLong = errors.New("retry-after too long")
+
 // Client calls Jira for any tenant.
 type Client struct {
 	http        *http.Client
@@ -49,8 +60,10 @@ func NewClient(httpClient *http.Client, creds Credentials, appKey string, log *l
 	return &Client{http: httpClient, creds: creds, appKey: appKey, log: log, maxAttempts: 5, maxBackoff: 30 * time.Second, sleep: sleepCtx}
 }
 
-// SetRetryPolicy changes the attempt count and the longest wait between
-// attempts (tests use short ones).
+// SetRetryPolicy changes the attempt count and the longest backoff between
+// attempts after a 5xx, a network error or a 429 without Retry-After (tests
+// use short ones). A Retry-After Jira sends is waited in full up to
+// MaxRetryAfter whatever the backoff limit.
 func (c *Client) SetRetryPolicy(maxAttempts int, maxBackoff time.Duration) {
 	c.maxAttempts, c.maxBackoff = maxAttempts, maxBackoff
 }
@@ -82,8 +95,10 @@ type Response struct {
 
 // Do sends one request for the tenant. path is relative to the site (e.g.
 // "/rest/api/3/user/bulk"); query and body may be nil. 429 and 5xx are
-// retried with backoff up to the attempt limit; other non-2xx answers are
-// returned at once as *StatusError.
+// retried up to the attempt limit, a 429 after the Retry-After Jira asks
+// for (ErrRetryAfterTooLong, at once, when that is more than MaxRetryAfter
+// or outlasts ctx); other non-2xx answers are returned at once as
+// *StatusError.
 func (c *Client) Do(ctx context.Context, t *models.Tenant, method, path string, query url.Values, body any) (*Response, error) {
 	var payload []byte
 	if body != nil {
@@ -104,6 +119,9 @@ func (c *Client) Do(ctx context.Context, t *models.Tenant, method, path string, 
 		if !retry || attempt == c.maxAttempts {
 			break
 		}
+		if err := waitAllowed(ctx, err, wait); err != nil {
+			return nil, err
+		}
 		c.log.WithFields(logrus.Fields{"tenant": t.ID, "path": path, "attempt": attempt, "wait_ms": wait.Milliseconds()}).WithError(err).Warn("jira call will be retried")
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
@@ -113,6 +131,8 @@ func (c *Client) Do(ctx context.Context, t *models.Tenant, method, path string, 
 }
 
 // retryAfter decides whether and how long to wait before another attempt.
+// A 429's Retry-After is taken as Jira said it (waitAllowed bounds it); a
+// 429 without one waits a second, at most the backoff limit.
 func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	var se *StatusError
 	backoff := min(c.maxBackoff, time.Duration(1<<(attempt-1))*500*time.Millisecond)
@@ -120,6 +140,9 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	// A 429 unwraps to its *StatusError too: check it first.
 	var re *retryAfterError
 	if errors.As(err, &re) {
+		if re.told {
+			return re.wait, true
+		}
 		return min(re.wait, c.maxBackoff), true
 	}
 	if !errors.As(err, &se) {
@@ -129,9 +152,28 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	return backoff, se.Status >= 500
 }
 
+// waitAllowed refuses a Retry-After longer than MaxRetryAfter or than
+// the time left before ctx's deadline: the call gives up at once with an
+// error naming the wait instead of sleeping into it.
+func waitAllowed(ctx context.Context, err error, wait time.Duration) error {
+	var re *retryAfterError
+	if !errors.As(err, &re) || !re.told {
+		return nil
+	}
+	if re.asked > MaxRetryAfter {
+		return fmt.Errorf("%w: jira asked to wait %s, more than %s: %w", ErrRetryAfterTooLong, re.asked, MaxRetryAfter, err)
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return fmt.Errorf("%w: jira asked to wait %s, past the deadline of this call: %w", ErrRetryAfterTooLong, re.asked, err)
+	}
+	return nil
+}
+
 type retryAfterError struct {
 	StatusError
-	wait time.Duration
+	wait  time.Duration // what the client waits: the asked wait plus jitter
+	asked time.Duration // what Jira asked for
+	told  bool          // Jira sent a Retry-After the client could read
 }
 
 func (e *retryAfterError) Unwrap() error { return &e.StatusError }
@@ -155,17 +197,11 @@ func (c *Client) once(ctx context.Context, t *models.Tenant, method, path string
 	}
 	se := StatusError{Status: resp.StatusCode, RateLimitReason: resp.Header.Get("RateLimit-Reason"), Body: string(body[:min(len(body), 200)])}
 	if resp.StatusCode == http.StatusTooManyRequests {
-		wait := time.Second
-		if s := resp.Header.Get("Retry-After"); s != "" {
-			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
-				wait = time.Duration(n) * time.Second
-			} else if when, err := http.ParseTime(s); err == nil {
-				wait = max(0, time.Until(when))
-			}
-		}
+		re := &retryAfterError{StatusError: se}
+		re.asked, re.told = parseRetryAfter(resp.Header.Get("Retry-After"))
 		// Retry-After: 0 still gets a little jitter, never a tight loop.
-		wait += time.Duration(rand.N(250)) * time.Millisecond
-		return nil, &retryAfterError{StatusError: se, wait: wait}
+		re.wait = re.asked + time.Duration(rand.N(250))*time.Millisecond
+		return nil, re
 	}
 	return nil, &se
 }
@@ -220,6 +256,31 @@ func (c *Client) newRequest(ctx context.Context, t *models.Tenant, method, path 
 	}
 	req.Header.Set("User-Agent", "keyward")
 	return req, nil
+}
+
+// maxRetryAfterHeader bounds the parsed Retry-After so that a huge value
+// cannot overflow a time.Duration (anything past MaxRetryAfter is refused
+// anyway).
+const maxRetryAfterHeader = 365 * 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+// told is false when there is none or it cannot be read; the wait is then
+// one second.
+func parseRetryAfter(v string) (wait time.Duration, told bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Second, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return time.Second, false
+		}
+		return time.Duration(min(n, int64(maxRetryAfterHeader/time.Second))) * time.Second, true
+	}
+	if when, err := http.ParseTime(v); err == nil {
+		return min(max(0, time.Until(when)), maxRetryAfterHeader), true
+	}
+	return time.Second, false
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -3,6 +3,7 @@ package jira
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,22 @@ import (
 // MaxBulkUsers is the most accountIds keyward puts in one user/bulk call.
 const MaxBulkUsers = 90
 
+// NoneFoundMin is the smallest batch for which an answer naming none of the
+// asked accounts is refused (ErrNoUsersFound) instead of being read as
+// "all of them are deleted": Jira omits unknown ids from user/bulk, so a
+// few owners deleted together are possible, but ten or more gone at once is
+// far likelier to be a broken answer than a mass deletion.
+const NoneFoundMin = 10
+
+// ErrNoUsersFound means Jira's user/bulk answer named none of a batch of
+// at least NoneFoundMin accounts. Callers must not treat the batch as
+// deleted.
+var ErrNoUsersFound = errors.New("suspicious user/bulk answer")
+
+// ErrBadAnswer means Jira answered 2xx with a body that is not the
+// expected page of users.
+var ErrBadAnswer = errors.New("unexpected jira answer")
+
 // User is a Jira account as the user API returns it (unknown fields
 // ignored).
 type User struct {
@@ -24,17 +41,35 @@ type User struct {
 	Active       bool   `json:"active"`
 }
 
+// bulkPage is one page of a user/bulk answer (a PageBeanUser). Values is
+// a pointer so that a missing or null "values" can be told from an empty
+// page.
 type bulkPage struct {
-	Values  []User `json:"values"`
-	IsLast  *bool  `json:"isLast"`
-	Total   int    `json:"total"`
-	StartAt int    `json:"startAt"`
+	Values        *[]bulkUser    `json:"values"`
+	IsLast        *bool          `json:"isLast"`
+	NextPage      string         `json:"nextPage"`
+	Total         int            `json:"total"`
+	ErrorMessages []string       `json:"errorMessages"`
+	Errors        map[string]any `json:"errors"`
+}
+
+// bulkUser is a user as decoded: active must be present, never defaulted.
+type bulkUser struct {
+	AccountID    string `json:"accountId"`
+	AccountType  string `json:"accountType"`
+	DisplayName  string `json:"displayName"`
+	EmailAddress string `json:"emailAddress"`
+	Active       *bool  `json:"active"`
 }
 
 // BulkUsers returns the accounts Jira knows among ids (at most
-// MaxBulkUsers) through GET /rest/api/3/user/bulk, following pages when
-// Jira splits the answer. Ids missing from the result are unknown or
-// deleted accounts.
+// MaxBulkUsers) through GET /rest/api/3/user/bulk, following pages
+// (isLast, nextPage, total) when Jira splits the answer. Ids missing from
+// the result are unknown or deleted accounts, so only a well-formed answer
+// counts: every page must carry a "values" array whose users have an
+// accountId and an active flag, and an error body is refused
+// (ErrBadAnswer). An answer naming none of NoneFoundMin or more distinct
+// ids is refused as well (ErrNoUsersFound).
 func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) (map[string]User, error) {
 	if len(ids) > MaxBulkUsers {
 		return nil, fmt.Errorf("bulk users: %d ids, at most %d: %w", len(ids), MaxBulkUsers, models.ErrInvalid)
@@ -43,8 +78,12 @@ func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) 
 	if len(ids) == 0 {
 		return out, nil
 	}
+	asked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
+	}
 	startAt := 0
-	for page := 0; page < MaxBulkUsers; page++ {
+	for range MaxBulkUsers + 1 {
 		q := url.Values{"accountId": ids, "maxResults": {strconv.Itoa(MaxBulkUsers)}}
 		if startAt > 0 {
 			q.Set("startAt", strconv.Itoa(startAt))
@@ -53,20 +92,74 @@ func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) 
 		if err != nil {
 			return nil, err
 		}
-		var p bulkPage
-		if err := json.Unmarshal(resp.Body, &p); err != nil {
-			return nil, fmt.Errorf("decode user/bulk answer: %w", err)
+		values, last, err := decodeBulkPage(resp.Body)
+		if err != nil {
+			return nil, err
 		}
-		for _, u := range p.Values {
-			if u.AccountID != "" {
+		for _, u := range values {
+			if asked[u.AccountID] {
 				out[u.AccountID] = u
 			}
 		}
-		startAt += len(p.Values)
-		last := p.IsLast == nil || *p.IsLast || len(p.Values) == 0
-		if last || (p.Total > 0 && startAt >= p.Total) {
+		startAt += len(values)
+		if last.done(startAt) {
+			if len(out) == 0 && len(asked) >= NoneFoundMin {
+				return nil, fmt.Errorf("jira returned none of %d users: %w", len(asked), ErrNoUsersFound)
+			}
 			return out, nil
 		}
+		if len(values) == 0 {
+			return nil, fmt.Errorf("user/bulk: empty page at %d before the last: %w", startAt, ErrBadAnswer)
+		}
 	}
-	return out, nil
+	return nil, fmt.Errorf("user/bulk: no last page after %d pages: %w", MaxBulkUsers+1, ErrBadAnswer)
+}
+
+// pageEnd is what a page says about the pages after it.
+type pageEnd struct {
+	isLast   *bool
+	nextPage string
+	total    int
+}
+
+// done reports whether nothing follows once next results were read: the
+// page says isLast, or, when it does not say, names no next page; a total
+// already reached ends it too.
+func (e pageEnd) done(next int) bool {
+	if e.total > 0 && next >= e.total {
+		return true
+	}
+	if e.isLast != nil {
+		return *e.isLast
+	}
+	return e.nextPage == ""
+}
+
+// decodeBulkPage reads one user/bulk page and refuses anything that is not
+// one (see BulkUsers).
+func decodeBulkPage(body []byte) ([]User, pageEnd, error) {
+	var p bulkPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, pageEnd{}, fmt.Errorf("decode user/bulk answer: %w: %w", ErrBadAnswer, err)
+	}
+	if len(p.ErrorMessages) > 0 || len(p.Errors) > 0 {
+		return nil, pageEnd{}, fmt.Errorf("user/bulk answered with errors %q: %w", clipBody(body), ErrBadAnswer)
+	}
+	if p.Values == nil {
+		return nil, pageEnd{}, fmt.Errorf("user/bulk answer has no values array (%q): %w", clipBody(body), ErrBadAnswer)
+	}
+	users := make([]User, 0, len(*p.Values))
+	for i, u := range *p.Values {
+		if u.AccountID == "" || u.Active == nil {
+			return nil, pageEnd{}, fmt.Errorf("user/bulk answer: user %d has no accountId or active flag: %w", i, ErrBadAnswer)
+		}
+		users = append(users, User{AccountID: u.AccountID, AccountType: u.AccountType, DisplayName: u.DisplayName,
+			EmailAddress: u.EmailAddress, Active: *u.Active})
+	}
+	return users, pageEnd{isLast: p.IsLast, nextPage: p.NextPage, total: p.Total}, nil
+}
+
+// clipBody returns the first bytes of an answer for an error message.
+func clipBody(b []byte) string {
+	return string(b[:min(len(b), 200)])
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/keyward/keyward/app/store"
 	"github.com/keyward/keyward/models"
 )
 
@@ -21,7 +22,7 @@ type UserEvent struct {
 	DisplayName string
 	AccountType string
 	Email       string
-	At          time.Time // zero when the event carries no timestamp
+	At          time.Time // zero when the event carries no usable timestamp (see parseTime)
 	ID          string    // the event's own id, when it has one
 }
 
@@ -57,17 +58,34 @@ func (l *looseBool) UnmarshalJSON(b []byte) error {
 }
 
 // looseMillis takes epoch milliseconds as a JSON number or numeric string;
-// anything else reads as 0 (no timestamp).
+// anything else, or a time outside what parseTime accepts, reads as 0 (no
+// timestamp).
 type looseMillis int64
 
 func (m *looseMillis) UnmarshalJSON(b []byte) error {
 	var n json.Number
 	if json.Unmarshal(bytes.Trim(b, `"`), &n) == nil {
-		if v, err := n.Int64(); err == nil && v > 0 && v < 1<<50 {
+		if v, err := n.Int64(); err == nil && v > 0 && v <= maxEventTime.UnixMilli() {
 			*m = looseMillis(v)
 		}
 	}
 	return nil
+}
+
+// maxEventTime is the latest timestamp parsing accepts (what RFC 3339 can
+// write and both engines can store).
+var maxEventTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+
+// parseTime keeps an event's timestamp when it lies after the Unix epoch
+// and no later than year 9999; anything else is no timestamp (the zero
+// time), so the event counts as happening when it was received. Ingest
+// stores it bounded further by the receipt time (store.EventTime: at most
+// store.EventSkew later), so no event can claim a far-future time.
+func parseTime(t time.Time) time.Time {
+	if !t.After(store.MinEventTime) || t.After(maxEventTime) {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 const maxFieldLen = 1024
@@ -92,7 +110,7 @@ func ParseConnectEvent(body []byte) (*UserEvent, error) {
 		ev.AccountID = strings.TrimSpace(string(w.AccountID))
 	}
 	if w.Timestamp > 0 {
-		ev.At = time.UnixMilli(int64(w.Timestamp)).UTC()
+		ev.At = parseTime(time.UnixMilli(int64(w.Timestamp)))
 	}
 	return ev, ev.validate()
 }
@@ -130,7 +148,7 @@ func ParseForgeEvent(body []byte) (*UserEvent, error) {
 		ev.AccountID = strings.TrimSpace(string(in.AccountID))
 	}
 	if t, err := time.Parse(time.RFC3339Nano, string(in.Timestamp)); err == nil {
-		ev.At = t.UTC()
+		ev.At = parseTime(t)
 	}
 	return ev, ev.validate()
 }

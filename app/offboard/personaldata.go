@@ -60,7 +60,7 @@ func (s *Service) PersonalDataSite(ctx context.Context, t *models.Tenant, run Ru
 		if res.Cycle > 0 {
 			cycle = res.Cycle
 		}
-		if err := s.applyStatuses(ctx, t, settings, res.Accounts, c); err != nil {
+		if err := s.applyStatuses(ctx, t, settings, reportedOnly(res.Accounts, page), c); err != nil {
 			return c, err
 		}
 		run.progress(c, fmt.Sprintf("site %s: %d accounts reported", t.ID, c["accounts_reported"]))
@@ -69,6 +69,29 @@ func (s *Service) PersonalDataSite(ctx context.Context, t *models.Tenant, run Ru
 	return c, s.Deps.Settings.SetPDRSchedule(ctx, t.ID, next, int(cycle.Seconds()))
 }
 
+// reportedOnly keeps the statuses of accounts of the reported page, once
+// each: an answer naming an account keyward did not report in that call is
+// not acted upon.
+func reportedOnly(statuses []jira.AccountStatus, page []store.ReportableAccount) []jira.AccountStatus {
+	reported := make(map[string]bool, len(page))
+	for _, a := range page {
+		reported[a.AccountID] = true
+	}
+	out := make([]jira.AccountStatus, 0, len(statuses))
+	for _, st := range statuses {
+		if reported[st.AccountID] {
+			reported[st.AccountID] = false
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// applyStatuses acts on Atlassian's answer: a closed account is revoked and
+// erased, an updated one fetched again through user/bulk. A user/bulk
+// answer that is not a page of users, or names none of a large batch,
+// fails the site (see jira.Client.BulkUsers) instead of marking every
+// updated account deleted.
 func (s *Service) applyStatuses(ctx context.Context, t *models.Tenant, settings *models.OffboardingSettings, statuses []jira.AccountStatus, c Counts) error {
 	var updated []string
 	for _, st := range statuses {

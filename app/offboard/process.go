@@ -19,6 +19,8 @@ import (
 // and a reactivation makes them work again. Processing is idempotent and
 // order-independent: revocation is never undone, deletion sticks, and an
 // event older than the last one applied does not change the user's state.
+// The event's time is bounded by its receipt (store.EventTime), so an event
+// stored with a far-future timestamp cannot pin the state.
 func (s *Service) Process(ctx context.Context, ev *models.WebhookEvent) (outcome string, again time.Time, err error) {
 	settings, err := s.Settings.Get(ctx, ev.TenantID)
 	if err != nil {
@@ -26,7 +28,7 @@ func (s *Service) Process(ctx context.Context, ev *models.WebhookEvent) (outcome
 	}
 	exempt := settings.IsExempt(ev.AccountID)
 	deleted := ev.EventType == models.UserDeleted
-	st := store.UserState{DisplayName: ev.DisplayName, AccountType: ev.AccountType, Email: ev.Email, At: ev.EventAt}
+	st := store.UserState{DisplayName: ev.DisplayName, AccountType: ev.AccountType, Email: ev.Email, At: store.EventTime(ev.EventAt, ev.ReceivedAt)}
 	if !exempt {
 		st.Active, st.Deleted = ev.Active, deleted
 	}

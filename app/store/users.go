@@ -29,9 +29,30 @@ type UserState struct {
 
 type userRow struct {
 	models.User
-	StateAt       *time.Time
+	StateAt       looseTime // read leniently: see stateAt
 	InactiveSince *time.Time
 	ErasedAt      *time.Time
+}
+
+// stateAt is when the state of the row was current, nil when no event or
+// check was applied yet. A stored time later than now plus EventSkew (or
+// one the driver cannot read: past year 9999), left by an event with a
+// far-future timestamp before event times were bounded, would make every
+// later event and check look older: it counts as when keyward wrote the row
+// (updated_at), at the latest now.
+func (u *userRow) stateAt(now time.Time) *time.Time {
+	switch {
+	case u.StateAt.Valid && !u.StateAt.Time.After(now.Add(EventSkew)):
+		t := u.StateAt.Time
+		return &t
+	case !u.StateAt.Valid && !u.StateAt.Unreadable:
+		return nil
+	}
+	t := now
+	if !u.UpdatedAt.IsZero() && u.UpdatedAt.Before(now) {
+		t = u.UpdatedAt.UTC()
+	}
+	return &t
 }
 
 // Get returns a user of the tenant.
@@ -45,7 +66,9 @@ func (s *Users) Get(ctx context.Context, tenantID, accountID string) (*models.Us
 
 // ApplyEvent records what an event says about a user. Active and profile
 // fields change only when the event is newer than the last one applied;
-// deletion always sticks. It reports whether the user's access changed
+// deletion always sticks. A stored state time later than now plus
+// EventSkew does not count as newer (see userRow.stateAt), so no event
+// timestamp can pin a state. It reports whether the user's access changed
 // (active or deleted flipped).
 func (s *Users) ApplyEvent(ctx context.Context, tenantID, accountID string, st UserState) (changed bool, err error) {
 	at := st.At.UTC()
@@ -62,7 +85,8 @@ func (s *Users) ApplyEvent(ctx context.Context, tenantID, accountID string, st U
 			return err
 		}
 		next := cur.User
-		newer := cur.StateAt == nil || !at.Before(*cur.StateAt)
+		stateAt := cur.stateAt(time.Now().UTC())
+		newer := stateAt == nil || !at.Before(*stateAt)
 		fields := map[string]any{}
 		if newer {
 			if st.Active != nil {
@@ -118,8 +142,9 @@ type UserCheck struct {
 // ApplyChecks records a batch of users fetched from Jira at time at (which
 // becomes their checked_at, the "updatedAt" of personal data reporting). A
 // check is the current truth, so it sets active and deleted both ways,
-// unless an event newer than at was applied meanwhile. It returns the
-// accounts whose access changed.
+// unless an event newer than at was applied meanwhile (a stored state time
+// later than at plus EventSkew counts as at at the latest: see
+// userRow.stateAt). It returns the accounts whose access changed.
 func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserCheck, at time.Time) (changed []string, err error) {
 	if len(checks) == 0 {
 		return nil, nil
@@ -154,7 +179,10 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 		n := 0
 		for _, c := range checks {
 			u := byID[c.AccountID]
-			if u == nil || (u.StateAt != nil && u.StateAt.After(at)) {
+			if u == nil {
+				continue
+			}
+			if st := u.stateAt(at); st != nil && st.After(at) {
 				continue
 			}
 			active, deleted := c.Found && c.Active, !c.Found

@@ -106,6 +106,32 @@ func TestAttackRegression_BulkUsersNoneFound(t *testing.T) {
 	}
 }
 
+// An answer naming none of 10+ accounts is checked account by account:
+// 404 reads as deleted, a user as that user.
+func TestBulkUsersNoneFoundConfirmedOneByOne(t *testing.T) {
+	var singles atomic.Int64
+	c, tn := attackClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rest/api/3/user/bulk" {
+			io.WriteString(w, `{"isLast":true,"values":[]}`)
+			return
+		}
+		singles.Add(1)
+		switch id := r.URL.Query().Get("accountId"); id {
+		case "acc-03":
+			fmt.Fprintf(w, `{"accountId":%q,"active":true,"displayName":"Still Here"}`, id)
+		default:
+			http.Error(w, `{"errorMessages":["Specified user does not exist"]}`, http.StatusNotFound)
+		}
+	})
+	got, err := c.BulkUsers(context.Background(), tn, attackIDs(NoneFoundMin))
+	if err != nil || len(got) != 1 || !got["acc-03"].Active || got["acc-03"].DisplayName != "Still Here" {
+		t.Fatalf("confirmed: %v, %v; want only acc-03, active", got, err)
+	}
+	if singles.Load() != NoneFoundMin {
+		t.Errorf("%d single-user calls, want %d", singles.Load(), NoneFoundMin)
+	}
+}
+
 // Pages are followed by isLast, else nextPage, else total; a non-last empty
 // page is an error.
 func TestAttackRegression_BulkUsersPages(t *testing.T) {

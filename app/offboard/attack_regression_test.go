@@ -117,28 +117,82 @@ func TestAttackRegression_ForgeYear9999(t *testing.T) {
 	})
 }
 
-// Ten or more owners of one batch all unknown to Jira read as a broken
-// answer, not as a mass deletion: nothing is revoked and the site's report
-// names the error.
-func TestAttackRegression_ReconcileNoneFoundRevokesNobody(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db *store.DB) {
-		s := newSite(t, db, offboard.Options{})
-		keys := population(t, s, s.site, s.jira, "active", 12)
-		for id := range keys {
-			s.jira.DeleteUser(id)
+// Ten or more owners of one batch all missing from a user/bulk answer are
+// not taken on its word: each is asked about on its own, and only a 404
+// for that account reads as deleted. A broken bulk answer therefore
+// revokes nobody, a real mass deletion still offboards everyone, and when
+// the accounts cannot be confirmed the site's run fails and revokes nothing.
+func TestAttackRegression_ReconcileNoneFoundConfirmedOneByOne(t *testing.T) {
+	emptyBulk := func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if strings.HasSuffix(r.URL.Path, "/user/bulk") {
+			fmt.Fprint(w, `{"isLast":true,"values":[]}`)
+			return
 		}
-		_, err := s.Svc.Reconcile(context.Background(), offboard.Run{})
-		if err == nil || !strings.Contains(err.Error(), "none of 12 users") {
-			t.Errorf("reconcile: %v, want the none-found error", err)
-		}
-		for id, k := range keys {
-			if !s.Verify(k).Active {
-				t.Errorf("%s revoked", id)
+		next.ServeHTTP(w, r)
+	}
+	t.Run("broken bulk answer", func(t *testing.T) {
+		forEachDialect(t, func(t *testing.T, db *store.DB) {
+			s := newSite(t, db, offboard.Options{})
+			keys := population(t, s, s.site, s.jira, "active", 12)
+			attackHook(s.jira, emptyBulk)
+			if _, err := s.Svc.Reconcile(context.Background(), offboard.Run{}); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if reps := reportsOf(t, s, s.site.ID); len(reps) != 1 || !strings.Contains(reps[0].Error, "none of 12 users") {
-			t.Errorf("reports: %+v", reps)
-		}
+			for id, k := range keys {
+				if !s.Verify(k).Active {
+					t.Errorf("%s revoked", id)
+				}
+			}
+			if n := s.jira.UserCalls.Load(); n != 12 {
+				t.Errorf("%d single-user calls, want 12", n)
+			}
+		})
+	})
+	t.Run("real mass deletion", func(t *testing.T) {
+		forEachDialect(t, func(t *testing.T, db *store.DB) {
+			s := newSite(t, db, offboard.Options{})
+			keys := population(t, s, s.site, s.jira, "gone", 12)
+			for id := range keys {
+				s.jira.DeleteUser(id)
+			}
+			c, err := s.Svc.Reconcile(context.Background(), offboard.Run{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, k := range keys {
+				if s.Verify(k).Active {
+					t.Errorf("%s still active", id)
+				}
+			}
+			if c["revoked"] != 12 {
+				t.Errorf("counts %v, want 12 revoked", c)
+			}
+		})
+	})
+	t.Run("accounts cannot be confirmed", func(t *testing.T) {
+		forEachDialect(t, func(t *testing.T, db *store.DB) {
+			s := newSite(t, db, offboard.Options{})
+			keys := population(t, s, s.site, s.jira, "active", 12)
+			attackHook(s.jira, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				if strings.HasSuffix(r.URL.Path, "/rest/api/3/user") {
+					http.Error(w, `{"errorMessages":["forbidden"]}`, http.StatusForbidden)
+					return
+				}
+				emptyBulk(w, r, next)
+			})
+			_, err := s.Svc.Reconcile(context.Background(), offboard.Run{})
+			if err == nil || !strings.Contains(err.Error(), "none of 12 users") {
+				t.Errorf("reconcile: %v, want the none-found error", err)
+			}
+			for id, k := range keys {
+				if !s.Verify(k).Active {
+					t.Errorf("%s revoked", id)
+				}
+			}
+			if reps := reportsOf(t, s, s.site.ID); len(reps) != 1 || !strings.Contains(reps[0].Error, "none of 12 users") {
+				t.Errorf("reports: %+v", reps)
+			}
+		})
 	})
 }
 

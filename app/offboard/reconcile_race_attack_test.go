@@ -9,15 +9,8 @@ import (
 
 	"github.com/keyward/keyward/app/credentials"
 	"github.com/keyward/keyward/app/offboard"
-	"github.com/keyward/keyward/app/offboard/offboardtest"
 	"github.com/keyward/keyward/app/store"
 )
-
-// wrapJira puts fn in front of the fake Jira's handler.
-func wrapJira(fj *offboardtest.FakeJira, fn func(w http.ResponseWriter, r *http.Request, next http.Handler)) {
-	orig := fj.Config.Handler
-	fj.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(w, r, orig) })
-}
 
 // TestAttackRegression_ReconcileRaceRevokesWholeSite: an inactive owner
 // whose credentials are revoked (a user_deleted event, an admin) between
@@ -32,7 +25,7 @@ func TestAttackRegression_ReconcileRaceRevokesWholeSite(t *testing.T) {
 		s.jira.SetUser(alice, false) // deactivated in Jira
 		s.Key(t, s.site.ID, alice)
 		var once atomic.Bool
-		wrapJira(s.jira, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		attackHook(s.jira, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if strings.HasSuffix(r.URL.Path, "/user/bulk") && once.CompareAndSwap(false, true) {
 				// Meanwhile a user_deleted event for alice is processed.
 				if _, err := s.Creds.RevokeOwner(context.Background(), s.site.ID, alice, credentials.Revocation{

@@ -90,20 +90,48 @@ func (s *Service) ReconcileSite(ctx context.Context, t *models.Tenant, run Run, 
 	return rep, err
 }
 
+// reconcileWriters is how many checked batches are written at once. The
+// writes are database work bound by its CPU, so a few writers keep it
+// busy; Jira calls run apart from them (ReconcileConcurrency), so the
+// calls in flight do not wait for the database, nor it for Jira.
+const reconcileWriters = 3
+
+// checked is one user/bulk batch with Jira's answer.
+type checked struct {
+	ids   []string
+	found map[string]jira.User
+}
+
 func (r *siteRun) reconcile(ctx context.Context) error {
 	s := r.s
 	s.Log.WithField("tenant", r.t.ID).Info("reconcile: checking owners")
 	bctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	work := make(chan []string)
-	var wg sync.WaitGroup
+	results := make(chan checked, s.opts.ReconcileConcurrency)
+	var fetchers, writers sync.WaitGroup
 	for range s.opts.ReconcileConcurrency {
-		wg.Go(func() {
+		fetchers.Go(func() {
 			for ids := range work {
 				if bctx.Err() != nil {
 					continue
 				}
-				if err := r.batch(bctx, ids); err != nil {
+				found, err := s.Jira.BulkUsers(bctx, r.t, ids)
+				if err != nil {
+					cancel(fmt.Errorf("jira user/bulk: %w", err))
+					continue
+				}
+				results <- checked{ids: ids, found: found}
+			}
+		})
+	}
+	for range min(reconcileWriters, s.opts.ReconcileConcurrency) {
+		writers.Go(func() {
+			for b := range results {
+				if bctx.Err() != nil {
+					continue
+				}
+				if err := r.apply(bctx, b.ids, b.found); err != nil {
 					cancel(err)
 				}
 			}
@@ -112,7 +140,9 @@ func (r *siteRun) reconcile(ctx context.Context) error {
 	// Owners are read a page at a time while earlier batches are checked.
 	err := r.feed(bctx, work)
 	close(work)
-	wg.Wait()
+	fetchers.Wait()
+	close(results)
+	writers.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -163,14 +193,10 @@ func (r *siteRun) feed(ctx context.Context, work chan<- []string) error {
 	}
 }
 
-// batch checks up to 90 owners with one user/bulk call (more when Jira
-// pages the answer) and revokes what the inactive ones hold.
-func (r *siteRun) batch(ctx context.Context, ids []string) error {
+// apply records what Jira said about a batch of up to 90 owners and
+// revokes what the inactive ones hold.
+func (r *siteRun) apply(ctx context.Context, ids []string, found map[string]jira.User) error {
 	s := r.s
-	found, err := s.Jira.BulkUsers(ctx, r.t, ids)
-	if err != nil {
-		return fmt.Errorf("jira user/bulk: %w", err)
-	}
 	now := s.now()
 	c := Counts{"owners_checked": int64(len(ids))}
 	var items []models.ReportItem

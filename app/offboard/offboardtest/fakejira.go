@@ -127,6 +127,18 @@ func (f *FakeJira) AuthHeaders() []string {
 }
 
 func (f *FakeJira) serve(w http.ResponseWriter, r *http.Request) {
+	bulk := strings.HasSuffix(r.URL.Path, "/rest/api/3/user/bulk") && r.Method == http.MethodGet
+	if bulk {
+		// In flight from arrival, the added latency included.
+		n := f.inflight.Add(1)
+		defer f.inflight.Add(-1)
+		for {
+			m := f.MaxConcurrent.Load()
+			if n <= m || f.MaxConcurrent.CompareAndSwap(m, n) {
+				break
+			}
+		}
+	}
 	if d := time.Duration(f.Latency.Load()); d > 0 {
 		time.Sleep(d)
 	}
@@ -136,16 +148,8 @@ func (f *FakeJira) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	switch {
-	case strings.HasSuffix(r.URL.Path, "/rest/api/3/user/bulk") && r.Method == http.MethodGet:
+	case bulk:
 		f.BulkCalls.Add(1)
-		n := f.inflight.Add(1)
-		defer f.inflight.Add(-1)
-		for {
-			m := f.MaxConcurrent.Load()
-			if n <= m || f.MaxConcurrent.CompareAndSwap(m, n) {
-				break
-			}
-		}
 		if f.injected(w) {
 			return
 		}

@@ -38,6 +38,34 @@ func ensureDevSite(ctx context.Context, cfg *config.Config, tenantSvc *tenants.S
 	return site, nil
 }
 
+// devServeAddr is the address to serve dev mode on, for the hints seed
+// prints: KEYWARD_ADDR when it is a loopback address (dev mode requires
+// one), else loopback on its port (8080 when the port is 0).
+func devServeAddr(cfg *config.Config) string {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil || port == "" || port == "0" {
+		port = "8080"
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// printOpenConsole says how to open the seeded dev site's console.
+func printOpenConsole(w io.Writer, cfg *config.Config) {
+	addr := devServeAddr(cfg)
+	fmt.Fprintf(w, "open the console: KEYWARD_DEV=1 KEYWARD_ADDR=%s go run ./app, then http://%s/dev/admin\n", addr, addr)
+}
+
+// startOverHint says how to remove the demo data: a new database.
+func startOverHint(cfg *config.Config) string {
+	if cfg.UsesPostgres() {
+		return "stop the server, drop and re-create the PostgreSQL database, run migrate, then seed --demo again"
+	}
+	return fmt.Sprintf("stop the server, remove the database (rm %s*; the encryption key stays) and run seed --demo again", cfg.SQLitePath())
+}
+
 func logDevURLs(log *logrus.Entry, addr string) {
 	base := "http://" + addr
 	log.WithFields(logrus.Fields{"admin_console": base + "/dev/admin", "my_keys": base + "/dev/me"}).
@@ -52,8 +80,10 @@ func seedDemo(ctx context.Context, args []string, getenv func(string) string, st
 	users := fs.Int("users", 400, "people to create")
 	keys := fs.Int("keys", 4000, "API keys to create")
 	accessLog := fs.Int("access-log", 40000, "access log records to create (over the last 30 days)")
-	tenant := fs.String("tenant", "dev", `site to fill: "dev" (the local dev site, created if needed) or a tenant id`)
-	if err := fs.Parse(args); err != nil {
+	tenant := fs.String("tenant", "dev", `site to fill: "dev" (the local dev site, created if needed), or another site by `+siteRefHelp+`, its Connect clientKey or Forge installationId`)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the flag set printed its help
+	} else if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if !*demo {
@@ -79,8 +109,8 @@ func seedDemo(ctx context.Context, args []string, getenv func(string) string, st
 	} else if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	tenantID := *tenant
-	if tenantID == "dev" {
+	tenantID, devSite := *tenant, *tenant == "dev"
+	if devSite {
 		key, _, err := cfg.ResolveEncryptionKey(seal.GenerateKey)
 		if err != nil {
 			return fmt.Errorf("KEYWARD_ENCRYPTION_KEY: %w", err)
@@ -94,8 +124,12 @@ func seedDemo(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		tenantID = site.TenantID
-	} else if _, err := store.NewTenants(db).Get(ctx, tenantID); err != nil {
-		return fmt.Errorf("seed: tenant %q: %w", tenantID, err)
+	} else {
+		site, err := resolveSite(ctx, store.NewTenants(db), tenantID)
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		tenantID, devSite = site.ID, site.IsDev()
 	}
 	now := time.Now().UTC()
 	res, err := seed.Run(ctx, store.NewSeed(db), store.NewAccessLog(db), store.NewAudit(db), seed.Options{
@@ -106,7 +140,15 @@ func seedDemo(ctx context.Context, args []string, getenv func(string) string, st
 		},
 	})
 	if errors.Is(err, seed.ErrAlreadySeeded) {
-		return fmt.Errorf("seed: %w; refusing to seed twice (remove the database, e.g. %s, to start again)", err, cfg.SQLitePath())
+		if !devSite {
+			return fmt.Errorf("seed: %w; refusing to seed twice (remove the database, e.g. %s, to start again)", err, cfg.SQLitePath())
+		}
+		// The README seeds in several sections: a second run on the
+		// local dev site leaves its data alone and succeeds.
+		fmt.Fprintf(stdout, "the local dev site (tenant id %s) already has demo data; nothing to do.\n", tenantID)
+		fmt.Fprintf(stdout, "to start again with fresh demo data: %s.\n", startOverHint(cfg))
+		printOpenConsole(stdout, cfg)
+		return nil
 	}
 	if err != nil {
 		return err
@@ -117,8 +159,8 @@ func seedDemo(ctx context.Context, args []string, getenv func(string) string, st
 		res.Keys, res.Active, res.Expired, res.Revoked, res.NeverUsed, res.Stale)
 	fmt.Fprintf(stdout, "  access log  %7d records over the last 30 days (%d denied)\n", res.AccessLog, res.AccessLogDenied)
 	fmt.Fprintln(stdout, "secrets of seeded keys were random and discarded; only their hashes are stored.")
-	if *tenant == "dev" {
-		fmt.Fprintln(stdout, "open the console: KEYWARD_DEV=1 KEYWARD_ADDR=127.0.0.1:8080 go run ./app, then http://127.0.0.1:8080/dev/admin")
+	if devSite {
+		printOpenConsole(stdout, cfg)
 	}
 	return nil
 }

@@ -1,5 +1,6 @@
 // Command keyward serves the keyward API (default subcommand `serve`) and
-// runs its maintenance commands: migrate, config, manifest, version.
+// runs its maintenance commands: migrate, run-job, seed, config, manifest,
+// version and help.
 package main
 
 import (
@@ -9,28 +10,35 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const usage = `usage: keyward [command]
+// usage is the help text. The job names come from the registered jobs
+// (registeredJobs), so a new job shows up here by itself.
+func usage() string {
+	return `usage: keyward [command]
 
 commands:
   serve             run the HTTP server and scheduler (default)
   migrate           apply database migrations and exit
-  run-job NAME      run one job once and print its outcome (reconcile,
-                    personal-data, weekly-report; -tenant ID for one site)
+  run-job NAME      run one job once and print its outcome
+                    [-tenant ID: one site, by keyward's tenant id]
+                    jobs: ` + strings.Join(jobNames(), ", ") + `
   seed --demo       fill the local dev site with demo data
                     [--users 400 --keys 4000 --access-log 40000 --tenant dev]
   config            print the configuration with secrets masked
   manifest connect  print the rendered Connect descriptor
   manifest forge    print the rendered Forge manifest.yml
   version           print the version
+  help              print this list
 
 Configuration comes from KEYWARD_* environment variables (see README).
 `
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,14 +46,16 @@ func main() {
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "keyward:", err)
 		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprint(os.Stderr, usage())
 			os.Exit(2)
 		}
 		os.Exit(1)
 	}
 }
 
-var errUsage = errors.New("unknown command")
+// errUsage marks a command line keyward cannot run; main prints the help
+// after it.
+var errUsage = errors.New("usage")
 
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -70,9 +80,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "keyward", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	default:
-		return fmt.Errorf("%w %q", errUsage, cmd)
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
 }

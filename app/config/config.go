@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		case "0", "false", "no", "off":
 			return false
 		}
-		errs = append(errs, fmt.Errorf("%s: %q is not a boolean (use on/off, true/false, 1/0)", name, v))
+		errs = append(errs, fmt.Errorf("%s: %q is not a boolean (use on/off, true/false, yes/no or 1/0)", name, v))
 		return def
 	}
 	integer := func(name string, def, lo, hi int) int {
@@ -170,8 +171,8 @@ func Load(getenv func(string) string) (*Config, error) {
 
 func (c *Config) validate() []error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("KEYWARD_ADDR: %q is not host:port (e.g. :8080)", c.Addr))
+	if err := checkAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("KEYWARD_ADDR: %q %w", c.Addr, err))
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
 		errs = append(errs, fmt.Errorf("KEYWARD_BASE_URL: %q is not an absolute http(s) URL without query", c.BaseURL))
@@ -225,6 +226,58 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// checkAddr validates a listen address: host:port, where the host is empty
+// (every interface), an IP address or a DNS name, and the port a number
+// from 1 to 65535, or 0 for a port the system picks. The error completes
+// "KEYWARD_ADDR: <value> ...".
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("is not host:port (e.g. :8080 or 127.0.0.1:8080)")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port != strconv.Itoa(n) {
+		return fmt.Errorf("has port %q: the port must be a number from 1 to 65535 (or 0 for any free port)", port)
+	}
+	if host != "" && !isIPHost(host) && !isDNSName(host) {
+		return fmt.Errorf("has host %q: the host must be empty (every interface), an IP address or a host name", host)
+	}
+	return nil
+}
+
+// isIPHost reports whether h is an IP address, IPv6 with an optional zone
+// (fe80::1%eth0).
+func isIPHost(h string) bool {
+	_, err := netip.ParseAddr(h)
+	return err == nil
+}
+
+// isDNSName reports whether h is a host name: dot-separated labels of
+// letters, digits and inner hyphens, 1 to 63 characters each, 253 in all
+// (a trailing dot is allowed). The last label is not all digits, so a
+// mistyped IPv4 address (256.1.1.1, 127.0.0.1.1) is not taken for a name.
+func isDNSName(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	if _, err := strconv.Atoi(labels[len(labels)-1]); err == nil {
+		return false
+	}
+	for _, label := range labels {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // localBaseURL is the default public URL: this machine on the listening

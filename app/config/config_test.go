@@ -208,3 +208,77 @@ func TestDecodeKey(t *testing.T) {
 		t.Error("a 16-byte key was accepted")
 	}
 }
+
+// TestLoadAddr: KEYWARD_ADDR is checked at load, port and host, so a wrong
+// value stops every command with the variable named, not only serve's
+// listen.
+func TestLoadAddr(t *testing.T) {
+	cases := []struct {
+		addr string
+		ok   bool
+		want string // part of the error
+	}{
+		{":8080", true, ""},
+		{"127.0.0.1:8080", true, ""},
+		{"0.0.0.0:443", true, ""},
+		{"[::1]:8080", true, ""},
+		{"[::]:1", true, ""},
+		{"[fe80::1%eth0]:8080", true, ""},
+		{"localhost:65535", true, ""},
+		{"keyward-1.internal.example.com:9090", true, ""},
+		{"127.0.0.1:0", true, ""}, // the system picks a free port (tests use it)
+		{":99999", false, "from 1 to 65535"},
+		{":65536", false, "from 1 to 65535"},
+		{":-1", false, "from 1 to 65535"},
+		{":http", false, "from 1 to 65535"},
+		{":", false, "from 1 to 65535"},
+		{":08080", false, "from 1 to 65535"},
+		{":+80", false, "from 1 to 65535"},
+		{"127.0.0.1:80a", false, "from 1 to 65535"},
+		{"8080", false, "host:port"},
+		{"::1:8080", false, "host:port"},
+		{"localhost", false, "host:port"},
+		{"256.0.0.1:8080", false, "host"},
+		{"127.0.0.1.1:8080", false, "host"},
+		{"bad_host:8080", false, "host"},
+		{"-lead.example.com:8080", false, "host"},
+		{"a..b:8080", false, "host"},
+		{"exa mple.com:8080", false, "host"},
+		{"[::1%]:8080", false, "host"},
+		{strings.Repeat("a", 64) + ".example.com:8080", false, "host"},
+	}
+	for _, c := range cases {
+		_, err := Load(env("KEYWARD_ADDR", c.addr))
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("KEYWARD_ADDR=%q: %v", c.addr, err)
+		case !c.ok && err == nil:
+			t.Errorf("KEYWARD_ADDR=%q was accepted", c.addr)
+		case !c.ok && (!strings.Contains(err.Error(), "KEYWARD_ADDR: ") || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("KEYWARD_ADDR=%q: %v, want an error naming KEYWARD_ADDR and %q", c.addr, err, c.want)
+		}
+	}
+}
+
+// TestBooleanSpellings: every accepted spelling works in any case, and the
+// error for another value lists them all.
+func TestBooleanSpellings(t *testing.T) {
+	for v, want := range map[string]bool{"on": true, "true": true, "yes": true, "1": true, "ON": true, "Yes": true,
+		"off": false, "false": false, "no": false, "0": false, "OFF": false, "No": false} {
+		c, err := Load(env("KEYWARD_SCHEDULER", v))
+		if err != nil {
+			t.Errorf("KEYWARD_SCHEDULER=%q: %v", v, err)
+		} else if c.Scheduler != want {
+			t.Errorf("KEYWARD_SCHEDULER=%q = %v, want %v", v, c.Scheduler, want)
+		}
+	}
+	_, err := Load(env("KEYWARD_SCHEDULER", "sometimes"))
+	if err == nil {
+		t.Fatal("KEYWARD_SCHEDULER=sometimes was accepted")
+	}
+	for _, s := range []string{"on/off", "true/false", "yes/no", "1/0"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("boolean error %q does not list %s", err, s)
+		}
+	}
+}

@@ -43,8 +43,21 @@ func startDownload(c echo.Context, kind, format string, estimate int64) *bufio.W
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	h.Set("X-Total-Estimate", strconv.FormatInt(estimate, 10))
 	h.Set("Cache-Control", "no-store")
+	extendWriteDeadline(c)
 	c.Response().WriteHeader(http.StatusOK)
 	return bufio.NewWriterSize(c.Response(), 64<<10)
+}
+
+// exportStall is how long an export waits for a client that stopped
+// reading before it gives up: the server has no overall write timeout (an
+// export of a large site takes minutes), so each batch gets its own.
+const exportStall = 2 * time.Minute
+
+// extendWriteDeadline gives the next batch of an export exportStall to
+// reach the client. Where the connection cannot take deadlines (tests'
+// recorders) it does nothing.
+func extendWriteDeadline(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
 }
 
 // finishDownload flushes a finished stream, or aborts the connection when
@@ -69,6 +82,7 @@ func flushBatch(c echo.Context, w *bufio.Writer) error {
 		return err
 	}
 	c.Response().Flush()
+	extendWriteDeadline(c)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -51,9 +52,20 @@ func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := strconv.Itoa(c.Response().Status/100) + "xx"
-		m.requests.WithLabelValues(route, c.Request().Method, status).Observe(time.Since(start).Seconds())
+		m.requests.WithLabelValues(route, methodLabel(c.Request().Method), status).Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// methodLabel bounds the method label to the standard methods: any token
+// is a valid method, and a label per invented one would grow the registry
+// (and every scrape) without limit.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 func (m *Metrics) observeVerify(active bool, reason string) {

@@ -238,3 +238,31 @@ func (a *authenticator) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// boundRequestID drops a client's X-Request-Id unless it is a short token
+// of letters, digits and ". _ -": the id is echoed and logged with every
+// line of the request, so it must not carry arbitrary text. RequestID then
+// makes a fresh one.
+func boundRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !plainRequestID(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func plainRequestID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

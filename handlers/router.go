@@ -58,7 +58,7 @@ func New(d Deps) *echo.Echo {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics()
 	}
-	e.Use(middleware.RequestID())
+	e.Use(boundRequestID, middleware.RequestID())
 	e.Use(d.Metrics.middleware)
 	e.Use(accessLogger(d.Log))
 	e.Use(middleware.Recover())

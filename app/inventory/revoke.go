@@ -35,6 +35,10 @@ var (
 	ErrConfirmationNotMine = errors.New("confirmation token belongs to another administrator")
 	ErrConfirmationUsed    = errors.New("confirmation token already used")
 	ErrConfirmationExpired = errors.New("confirmation token expired")
+	// ErrSelectionGrew means the selection matches more credentials than
+	// its preview showed (owners deactivated, keys gone stale meanwhile):
+	// nothing is revoked, and the admin previews again.
+	ErrSelectionGrew = errors.New("the selection now matches more credentials than the preview showed; preview again")
 )
 
 func validReason(reason string) (string, error) {
@@ -242,6 +246,11 @@ func (s *Service) ConfirmRevoke(ctx context.Context, a Admin, token, reason stri
 			credentials.Revocation{Actor: a.AccountID, Reason: reason, Action: ActionBulkRevokeItem, Details: map[string]any{"via": "admin", "confirmation": id[:16]}})
 		if err != nil {
 			return err
+		}
+		if int64(len(revoked)) > c.Count {
+			// The whole transaction rolls back: no credential the admin
+			// was not shown is revoked, and the token stays unused.
+			return fmt.Errorf("%w (%d now, %d previewed): %w", ErrSelectionGrew, len(revoked), c.Count, models.ErrConflict)
 		}
 		return s.audit.Record(ctx, models.AuditEvent{TenantID: a.TenantID, At: now, Actor: a.AccountID, Action: ActionBulkRevoke,
 			TargetType: "selection", TargetID: id[:16], Reason: reason,

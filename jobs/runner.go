@@ -136,11 +136,14 @@ func (s *Scheduler) lock(ctx context.Context, e *entry) (func(), error) {
 	}, nil
 }
 
-// begin records a new run, first marking runs of the job whose process
-// died as abandoned.
+// begin records a new run. The caller holds the job's lock, which every
+// run holds until it ends and which a dying process loses (PostgreSQL
+// ends its session, the kernel its file lock): a run of the job still
+// marked running belongs to a process that died, and is marked abandoned
+// (with its reports) at once.
 func (s *Scheduler) begin(ctx context.Context, run *models.JobRun) error {
 	now := s.now()
-	if n, err := s.runs.AbandonStale(ctx, run.Job, now.Add(-s.StaleAfter)); err != nil {
+	if n, err := s.runs.AbandonStale(ctx, run.Job, now); err != nil {
 		return err
 	} else if n > 0 {
 		s.log.WithField("job", run.Job).WithField("runs", n).Warn("marked runs of a stopped process as abandoned")

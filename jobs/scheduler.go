@@ -80,10 +80,9 @@ type Scheduler struct {
 	replica string
 	now     func() time.Time
 
-	// Heartbeat is how often a running job proves it is alive; a run
-	// silent for StaleAfter is marked abandoned by the next run.
-	Heartbeat  time.Duration
-	StaleAfter time.Duration
+	// Heartbeat is how often a running job records its progress, so the
+	// admin page shows it alive.
+	Heartbeat time.Duration
 
 	jobs  []*entry
 	cron  *cron.Cron
@@ -100,7 +99,7 @@ func New(runs RunStore, locker Locker, audit Auditor, tx TxRunner, log *logrus.E
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Scheduler{
 		runs: runs, locker: locker, audit: audit, tx: tx, log: log, replica: fmt.Sprintf("%s/%d", host, os.Getpid()),
-		now: func() time.Time { return time.Now().UTC() }, Heartbeat: 30 * time.Second, StaleAfter: 3 * time.Minute,
+		now: func() time.Time { return time.Now().UTC() }, Heartbeat: 30 * time.Second,
 		ids: map[string]cron.EntryID{}, ctx: ctx, stop: stop,
 	}
 	logger := cronLogger{log}

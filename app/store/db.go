@@ -26,6 +26,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	dsn     string
+	path    string // the SQLite file; "" on PostgreSQL
 }
 
 // Options describe which database to open.
@@ -78,7 +79,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.Name(), err)
 	}
-	return &DB{gorm: g, sql: sqlDB, dialect: d, dsn: dsn}, nil
+	return &DB{gorm: g, sql: sqlDB, dialect: d, dsn: dsn, path: o.SQLitePath}, nil
 }
 
 // Close closes the connection pool.

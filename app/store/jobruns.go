@@ -44,7 +44,8 @@ func (s *JobRuns) Finish(ctx context.Context, id int64, status models.JobRunStat
 }
 
 // AbandonStale marks runs of a job still "running" whose heartbeat is older
-// than before as abandoned: their process died. It returns how many.
+// than before as abandoned, with the reports they were writing: their
+// process died. It returns how many.
 func (s *JobRuns) AbandonStale(ctx context.Context, job string, before time.Time) (int64, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -97,13 +98,16 @@ func (s *JobRuns) Last(ctx context.Context, job, tenantID string, limit int) ([]
 	return out, translate(err, "list job runs")
 }
 
-// TryAdvisoryLock takes a PostgreSQL session advisory lock on a connection
-// of its own and returns a release function; ok is false when another
-// session holds it. On SQLite (one node) it always succeeds: the caller
-// serialises in process.
+// TryAdvisoryLock takes a lock that excludes every other process using the
+// database and returns a release function; ok is false when another holds
+// it. On PostgreSQL it is a session advisory lock on a connection of its
+// own (released by the server if the process dies); on SQLite, an
+// exclusive flock on a file beside the database (released by the kernel
+// if the process dies), so a `run-job` beside `serve` on one node is
+// excluded too.
 func (db *DB) TryAdvisoryLock(ctx context.Context, key int64) (release func(), ok bool, err error) {
 	if !db.IsPostgres() {
-		return func() {}, true, nil
+		return tryFileLock(fmt.Sprintf("%s.lock-%d", db.path, key))
 	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {

@@ -210,11 +210,15 @@ test('admin console: people, access log and settings tabs render', async () => {
   const saved = await api('GET', '/api/admin/v1/settings/offboarding', 'admin');
   assert.equal(saved.gracePeriodSeconds, 45 * 60);
 
-  // Jobs: run the first one for this site.
+  // Jobs: the deployment-wide one runs only on its schedule; run the
+  // weekly report for this site.
   await page.getByRole('tab', { name: 'Jobs & reports' }).click();
   const jobRows = page.locator('table[aria-label="Jobs"] tbody tr');
   await jobRows.first().waitFor();
-  await jobRows.first().getByRole('button', { name: 'Run now' }).click();
+  const purge = jobRows.filter({ hasText: 'oauth-purge' });
+  assert.equal(await purge.getByRole('button', { name: 'Run now' }).count(), 0);
+  await purge.getByText('Scheduled only').waitFor();
+  await jobRows.filter({ hasText: 'weekly-report' }).getByRole('button', { name: 'Run now' }).click();
   await page.getByText(/^Started /).waitFor();
   await shot(page, '10-jobs');
 

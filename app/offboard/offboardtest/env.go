@@ -2,6 +2,7 @@ package offboardtest
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strings"
@@ -25,6 +26,10 @@ const AppKey = "io.keyward.tempo-access"
 // Env is the real offboarding service and its collaborators on a test
 // database.
 type Env struct {
+	// EncryptionKey is the sealer's key as KEYWARD_ENCRYPTION_KEY takes
+	// it, for keyward processes a test starts on the same database.
+	EncryptionKey string
+
 	DB          *store.DB
 	Log         *logrus.Entry
 	Sealer      *seal.Sealer
@@ -61,7 +66,7 @@ func NewEnv(t testing.TB, db *store.DB, o offboard.Options) *Env {
 		t.Fatal(err)
 	}
 	log := QuietLog()
-	e := &Env{DB: db, Log: log, Sealer: sealer, TenantStore: store.NewTenants(db), Audit: store.NewAudit(db),
+	e := &Env{EncryptionKey: base64.StdEncoding.EncodeToString(key), DB: db, Log: log, Sealer: sealer, TenantStore: store.NewTenants(db), Audit: store.NewAudit(db),
 		Events: store.NewWebhookEvents(db), Users: store.NewUsers(db), Reports: store.NewReports(db), Settings: store.NewOffboardingSettings(db)}
 	e.TenantSvc = tenants.NewService(e.TenantStore, sealer, e.Audit, db, log, 365)
 	credStore := store.NewCredentials(db)

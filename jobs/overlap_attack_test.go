@@ -17,17 +17,19 @@ import (
 )
 
 // TestAttackRegression_AdminRunOverlapsScheduledRun: a run started for one
-// site (the admin API, the Forge scheduled trigger) once took neither the
-// job's in-process lock nor its advisory lock, so it ran beside the cron
-// or CLI run of the same job. It now holds the job's lock for its whole
-// run: the other run is refused with ErrBusy until it ends, and no
-// credential of an active owner is touched.
+// site (the admin API, the Forge scheduled trigger) once took no lock, so
+// it ran beside the cron or CLI run of the same site. It now holds the
+// lock of its job and site for its whole run: another run of that site is
+// refused with ErrBusy, and a run over every site skips that site
+// (sites_busy) instead of working on it twice; other sites, and the
+// schedule, are not held up. No credential of an active owner is touched.
 func TestAttackRegression_AdminRunOverlapsScheduledRun(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		env := offboardtest.NewEnv(t, db, offboard.Options{ReconcileConcurrency: 1})
 		fj := offboardtest.NewFakeJira(t)
 		site := env.ConnectSite(t, "client-a", fj)
+		other := env.ConnectSite(t, "client-b", offboardtest.NewFakeJira(t))
 		var active []string
 		for _, id := range []string{"active-a", "active-b", "active-c"} {
 			fj.SetUser(id, true)
@@ -56,14 +58,24 @@ func TestAttackRegression_AdminRunOverlapsScheduledRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("StartForTenant: %v", err)
 		}
-		if _, err := s.RunOnce(ctx, "reconcile", "", jobs.TriggerCLI); !errors.Is(err, jobs.ErrBusy) {
-			t.Errorf("run-job while a site's run is in progress: %v, want ErrBusy", err)
-		}
 		if _, err := s.StartForTenant(ctx, "reconcile", site.ID, "admin"); !errors.Is(err, jobs.ErrBusy) {
 			t.Errorf("second start for the site: %v, want ErrBusy", err)
 		}
-		if run, err := s.Tick(ctx, "reconcile", time.Now()); err != nil || run != nil {
-			t.Errorf("tick while a site's run is in progress: %+v, %v; want skipped", run, err)
+		if _, err := s.RunOnce(ctx, "reconcile", site.ID, jobs.TriggerCLI); !errors.Is(err, jobs.ErrBusy) {
+			t.Errorf("run-job -tenant for the site: %v, want ErrBusy", err)
+		}
+		// Another site, and the runs over every site, go on meanwhile.
+		if _, err := s.RunOnce(ctx, "reconcile", other.ID, jobs.TriggerCLI); err != nil {
+			t.Errorf("run-job for another site: %v", err)
+		}
+		all, err := s.RunOnce(ctx, "reconcile", "", jobs.TriggerCLI)
+		if err != nil || all.Status != models.RunSucceeded || !strings.Contains(all.Counts, `"sites_busy":1`) {
+			t.Errorf("run-job over every site while one site runs: %+v, %v; want it to skip the busy site", all, err)
+		}
+		if run, err := s.Tick(ctx, "reconcile", time.Now()); err != nil || run == nil {
+			t.Errorf("tick while a site's run is in progress: %+v, %v; want it to run", run, err)
+		} else if r, err := store.NewJobRuns(db).Get(ctx, run.ID); err != nil || !strings.Contains(r.Counts, `"sites_busy":1`) {
+			t.Errorf("tick's run: %+v, %v; want it to skip the busy site", r, err)
 		}
 		close(release)
 

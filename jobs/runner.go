@@ -31,7 +31,7 @@ func (s *Scheduler) Tick(ctx context.Context, name string, tick time.Time) (*mod
 	if err != nil {
 		return nil, err
 	}
-	release, err := s.lock(ctx, e)
+	release, err := s.lock(ctx, e, "")
 	if errors.Is(err, ErrBusy) {
 		s.log.WithField("job", name).Debug("scheduled tick skipped: the job is running elsewhere")
 		return nil, nil
@@ -63,7 +63,7 @@ func (s *Scheduler) RunOnce(ctx context.Context, name, tenantID, triggeredBy str
 	if e.Global && tenantID != "" {
 		return nil, models.Invalid("tenant", "job "+name+" covers the whole deployment; run it without a tenant")
 	}
-	release, err := s.lock(ctx, e)
+	release, err := s.lock(ctx, e, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor st
 	if e.Global {
 		return nil, fmt.Errorf("job %s maintains the whole deployment and is not started for a site: %w", name, models.ErrForbidden)
 	}
-	release, err := s.lock(ctx, e)
+	release, err := s.lock(ctx, e, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -116,9 +116,23 @@ func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor st
 	return run, nil
 }
 
-// lock takes the job's in-process lock and, across replicas, its advisory
-// lock.
-func (s *Scheduler) lock(ctx context.Context, e *entry) (func(), error) {
+// lock takes the lock of a run's scope, for the whole run: a run over
+// every site takes the job's lock (in process, and across processes the
+// database's), a run of one site the lock of the job and that site. Runs
+// over every site take each site's lock as they reach it (siteLocker), so
+// a site is never worked on by two runs at once, and a run of one site
+// holds up neither other sites nor the schedule.
+func (s *Scheduler) lock(ctx context.Context, e *entry, tenantID string) (func(), error) {
+	if tenantID != "" {
+		release, ok, err := s.locker.TryAdvisoryLock(ctx, siteLockKey(e.Name, tenantID))
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			return nil, ErrBusy
+		}
+		return release, nil
+	}
 	if !e.running.TryLock() {
 		return nil, ErrBusy
 	}
@@ -136,6 +150,13 @@ func (s *Scheduler) lock(ctx context.Context, e *entry) (func(), error) {
 	}, nil
 }
 
+// siteLocker takes a site's lock for a run over every site (see lock).
+func (s *Scheduler) siteLocker(job string) func(ctx context.Context, tenantID string) (func(), bool, error) {
+	return func(ctx context.Context, tenantID string) (func(), bool, error) {
+		return s.locker.TryAdvisoryLock(ctx, siteLockKey(job, tenantID))
+	}
+}
+
 // begin records a new run. The caller holds the job's lock, which every
 // run holds until it ends and which a dying process loses (PostgreSQL
 // ends its session, the kernel its file lock): a run of the job still
@@ -143,7 +164,7 @@ func (s *Scheduler) lock(ctx context.Context, e *entry) (func(), error) {
 // (with its reports) at once.
 func (s *Scheduler) begin(ctx context.Context, run *models.JobRun) error {
 	now := s.now()
-	if n, err := s.runs.AbandonStale(ctx, run.Job, now); err != nil {
+	if n, err := s.runs.AbandonStale(ctx, run.Job, run.TenantID, now); err != nil {
 		return err
 	} else if n > 0 {
 		s.log.WithField("job", run.Job).WithField("runs", n).Warn("marked runs of a stopped process as abandoned")
@@ -159,6 +180,9 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, run *models.JobRun, s
 	rec := context.WithoutCancel(ctx)
 	p := &progress{s: s, ctx: rec, id: run.ID, log: log}
 	scope.RunID, scope.Progress = run.ID, p.update
+	if scope.TenantID == "" {
+		scope.LockSite = s.siteLocker(e.Name)
+	}
 	stopBeat := p.heartbeat(s.Heartbeat)
 	counts, err := e.Run(ctx, scope)
 	stopBeat()

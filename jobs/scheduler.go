@@ -43,7 +43,7 @@ type RunStore interface {
 	Start(ctx context.Context, r *models.JobRun) error
 	Progress(ctx context.Context, id int64, progress, counts string, at time.Time) error
 	Finish(ctx context.Context, id int64, status models.JobRunStatus, counts, errMsg string, at time.Time) error
-	AbandonStale(ctx context.Context, job string, before time.Time) (int64, error)
+	AbandonStale(ctx context.Context, job, tenantID string, before time.Time) (int64, error)
 	Get(ctx context.Context, id int64) (*models.JobRun, error)
 	GetForTenant(ctx context.Context, tenantID string, id int64) (*models.JobRun, error)
 	Last(ctx context.Context, job, tenantID string, limit int) ([]models.JobRun, error)
@@ -193,6 +193,13 @@ func TickTime(sched cron.Schedule, now time.Time) time.Time {
 func lockKey(name string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("keyward.job." + name))
+	return int64(h.Sum64())
+}
+
+// siteLockKey is the lock of a job's runs for one site.
+func siteLockKey(name, tenantID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("keyward.job." + name + ".site." + tenantID))
 	return int64(h.Sum64())
 }
 

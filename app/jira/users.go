@@ -15,19 +15,6 @@ import (
 // MaxBulkUsers is the most accountIds keyward puts in one user/bulk call.
 const MaxBulkUsers = 90
 
-// NoneFoundMin is the smallest batch for which an answer naming none of the
-// asked accounts is not taken on its word: Jira omits unknown ids from
-// user/bulk, so a few owners deleted together are possible, but ten or
-// more gone at once is likelier a broken answer than a mass deletion. Each
-// account is then asked about on its own (GET /rest/api/3/user), and only
-// a 404 for that account reads as deleted.
-const NoneFoundMin = 10
-
-// ErrNoUsersFound means Jira's user/bulk answer named none of a batch of
-// at least NoneFoundMin accounts and the accounts could not be confirmed
-// one by one. Callers must not treat the batch as deleted.
-var ErrNoUsersFound = errors.New("suspicious user/bulk answer")
-
 // ErrBadAnswer means Jira answered 2xx with a body that is not the
 // expected page of users.
 var ErrBadAnswer = errors.New("unexpected jira answer")
@@ -69,8 +56,8 @@ type bulkUser struct {
 // the result are unknown or deleted accounts, so only a well-formed answer
 // counts: every page must carry a "values" array whose users have an
 // accountId and an active flag, and an error body is refused
-// (ErrBadAnswer). An answer naming none of NoneFoundMin or more distinct
-// ids is refused as well (ErrNoUsersFound).
+// (ErrBadAnswer). Whether a well-formed answer that misses many of the
+// asked ids is believable is the caller's call (see offboard).
 func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) (map[string]User, error) {
 	if len(ids) > MaxBulkUsers {
 		return nil, fmt.Errorf("bulk users: %d ids, at most %d: %w", len(ids), MaxBulkUsers, models.ErrInvalid)
@@ -104,9 +91,6 @@ func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) 
 		}
 		startAt += len(values)
 		if last.done(startAt) {
-			if len(out) == 0 && len(asked) >= NoneFoundMin {
-				return c.confirmEach(ctx, t, asked)
-			}
 			return out, nil
 		}
 		if len(values) == 0 {
@@ -114,30 +98,6 @@ func (c *Client) BulkUsers(ctx context.Context, t *models.Tenant, ids []string) 
 		}
 	}
 	return nil, fmt.Errorf("user/bulk: no last page after %d pages: %w", MaxBulkUsers+1, ErrBadAnswer)
-}
-
-// confirmEach asks about each account on its own after a user/bulk answer
-// that named none of them: a 404 for the account means deleted, a user
-// answer is used as it is, anything else (or a user without accountId and
-// active flag) fails the whole batch with ErrNoUsersFound.
-func (c *Client) confirmEach(ctx context.Context, t *models.Tenant, asked map[string]bool) (map[string]User, error) {
-	out := make(map[string]User, len(asked))
-	for id := range asked {
-		resp, err := c.Do(ctx, t, http.MethodGet, "/rest/api/3/user", url.Values{"accountId": {id}}, nil)
-		var se *StatusError
-		switch {
-		case errors.As(err, &se) && se.Status == http.StatusNotFound:
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("jira returned none of %d users and could not confirm %s: %w: %w", len(asked), id, ErrNoUsersFound, err)
-		}
-		var u bulkUser
-		if err := json.Unmarshal(resp.Body, &u); err != nil || u.AccountID != id || u.Active == nil {
-			return nil, fmt.Errorf("jira returned none of %d users and an unexpected answer for %s (%q): %w", len(asked), id, clipBody(resp.Body), ErrNoUsersFound)
-		}
-		out[id] = User{AccountID: u.AccountID, AccountType: u.AccountType, DisplayName: u.DisplayName, EmailAddress: u.EmailAddress, Active: *u.Active}
-	}
-	return out, nil
 }
 
 // pageEnd is what a page says about the pages after it.

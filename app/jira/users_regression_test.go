@@ -80,55 +80,25 @@ func TestAttackRegression_BulkUsersSampleAnswer(t *testing.T) {
 	}
 }
 
-// An answer naming none of ten or more asked ids is refused; smaller
-// batches, and a large one with any id found, read as usual.
-func TestAttackRegression_BulkUsersNoneFound(t *testing.T) {
+// A well-formed answer is returned as it is, missing ids left out (the
+// caller judges whether that many missing is believable); users Jira
+// returns that were not asked for are not returned.
+func TestAttackRegression_BulkUsersAnswerAsAsked(t *testing.T) {
 	var answer atomic.Value
 	c, tn := attackClient(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, answer.Load().(string)) })
 	ctx := context.Background()
 
 	answer.Store(`{"isLast":true,"values":[]}`)
-	if got, err := c.BulkUsers(ctx, tn, attackIDs(NoneFoundMin)); !errors.Is(err, ErrNoUsersFound) || !strings.Contains(err.Error(), "none of 10 users") {
-		t.Errorf("none of 10: %v, %v", got, err)
+	if got, err := c.BulkUsers(ctx, tn, attackIDs(20)); err != nil || len(got) != 0 {
+		t.Errorf("none of 20: %v, %v", got, err)
 	}
-	// Duplicate ids count once.
-	if got, err := c.BulkUsers(ctx, tn, append(attackIDs(NoneFoundMin-1), "acc-00")); err != nil || len(got) != 0 {
-		t.Errorf("none of 9 distinct: %v, %v", got, err)
-	}
-	// Users Jira returns that were not asked for do not count as found.
 	answer.Store(`{"isLast":true,"values":[{"accountId":"stranger","active":true}]}`)
-	if got, err := c.BulkUsers(ctx, tn, attackIDs(20)); !errors.Is(err, ErrNoUsersFound) {
+	if got, err := c.BulkUsers(ctx, tn, attackIDs(20)); err != nil || len(got) != 0 {
 		t.Errorf("only a stranger: %v, %v", got, err)
 	}
 	answer.Store(`{"isLast":true,"values":[{"accountId":"acc-05","active":false}]}`)
 	if got, err := c.BulkUsers(ctx, tn, attackIDs(20)); err != nil || len(got) != 1 || got["acc-05"].Active {
 		t.Errorf("one of 20: %v, %v", got, err)
-	}
-}
-
-// An answer naming none of 10+ accounts is checked account by account:
-// 404 reads as deleted, a user as that user.
-func TestBulkUsersNoneFoundConfirmedOneByOne(t *testing.T) {
-	var singles atomic.Int64
-	c, tn := attackClient(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/rest/api/3/user/bulk" {
-			io.WriteString(w, `{"isLast":true,"values":[]}`)
-			return
-		}
-		singles.Add(1)
-		switch id := r.URL.Query().Get("accountId"); id {
-		case "acc-03":
-			fmt.Fprintf(w, `{"accountId":%q,"active":true,"displayName":"Still Here"}`, id)
-		default:
-			http.Error(w, `{"errorMessages":["Specified user does not exist"]}`, http.StatusNotFound)
-		}
-	})
-	got, err := c.BulkUsers(context.Background(), tn, attackIDs(NoneFoundMin))
-	if err != nil || len(got) != 1 || !got["acc-03"].Active || got["acc-03"].DisplayName != "Still Here" {
-		t.Fatalf("confirmed: %v, %v; want only acc-03, active", got, err)
-	}
-	if singles.Load() != NoneFoundMin {
-		t.Errorf("%d single-user calls, want %d", singles.Load(), NoneFoundMin)
 	}
 }
 

@@ -89,9 +89,9 @@ func reportedOnly(statuses []jira.AccountStatus, page []store.ReportableAccount)
 
 // applyStatuses acts on Atlassian's answer: a closed account is revoked and
 // erased, an updated one fetched again through user/bulk. A user/bulk
-// answer that is not a page of users, or names none of a large batch,
-// fails the site (see jira.Client.BulkUsers) instead of marking every
-// updated account deleted.
+// answer that is not a page of users (jira.Client.BulkUsers), or misses
+// too many of a batch to be believed (unbelievable), fails the site
+// instead of marking the updated accounts deleted.
 func (s *Service) applyStatuses(ctx context.Context, t *models.Tenant, settings *models.OffboardingSettings, statuses []jira.AccountStatus, c Counts) error {
 	var updated []string
 	for _, st := range statuses {
@@ -112,6 +112,9 @@ func (s *Service) applyStatuses(ctx context.Context, t *models.Tenant, settings 
 		found, err := s.Jira.BulkUsers(ctx, t, ids)
 		if err != nil {
 			return fmt.Errorf("refresh updated accounts: %w", err)
+		}
+		if unbelievable(len(ids), len(found)) {
+			return fmt.Errorf("refresh updated accounts: %w", errUnbelievable(len(ids), len(found)))
 		}
 		checks := make([]store.UserCheck, 0, len(ids))
 		for _, id := range ids {

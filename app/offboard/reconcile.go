@@ -40,10 +40,11 @@ type siteRun struct {
 	report   *models.Report
 	before   Counts // counters of the sites done earlier in the run
 
-	mu       sync.Mutex
-	counts   Counts
-	batches  int
-	lastNote time.Time
+	mu         sync.Mutex
+	counts     Counts
+	unbelieved []error // batches whose answer was not believed
+	batches    int
+	lastNote   time.Time
 }
 
 // ReconcileSite reconciles one site and stores its report. Work done
@@ -153,7 +154,13 @@ func (r *siteRun) reconcile(ctx context.Context) error {
 		return err
 	}
 	r.progressNow()
-	return r.credentialsPhase(ctx)
+	if err := r.credentialsPhase(ctx); err != nil {
+		return err
+	}
+	if n := len(r.unbelieved); n > 0 {
+		return fmt.Errorf("%d of the site's batches were not changed: %w", n, r.unbelieved[0])
+	}
+	return nil
 }
 
 // ownersPage is how many owners are read at once: ten user/bulk batches.
@@ -198,6 +205,9 @@ func (r *siteRun) feed(ctx context.Context, work chan<- []string) error {
 func (r *siteRun) apply(ctx context.Context, ids []string, found map[string]jira.User) error {
 	s := r.s
 	now := s.now()
+	if unbelievable(len(ids), len(found)) {
+		return r.unconfirmed(ctx, ids, found, now)
+	}
 	c := Counts{"owners_checked": int64(len(ids))}
 	var items []models.ReportItem
 	item := func(kind, owner, credID, reason, detail string) {
@@ -270,6 +280,23 @@ func (r *siteRun) apply(ctx context.Context, ids []string, found map[string]jira
 		return err
 	}
 	r.add(c)
+	return nil
+}
+
+// unconfirmed records a batch whose answer missed too many owners to be
+// believed (see unbelievable): nothing about them changes, the report
+// says so, and the site's run ends with an error once its other batches
+// are done.
+func (r *siteRun) unconfirmed(ctx context.Context, ids []string, found map[string]jira.User, now time.Time) error {
+	err := errUnbelievable(len(ids), len(found))
+	item := models.ReportItem{ReportID: r.report.ID, TenantID: r.t.ID, Kind: models.ItemError, Detail: clipError(err), At: &now}
+	if err := r.s.Reports.AddItems(ctx, []models.ReportItem{item}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.unbelieved = append(r.unbelieved, err)
+	r.mu.Unlock()
+	r.add(Counts{"owners_checked": 0, "owners_unconfirmed": int64(len(ids))})
 	return nil
 }
 

@@ -30,6 +30,10 @@ type Run struct {
 	// Progress receives the counters so far (called from several
 	// goroutines, never concurrently).
 	Progress func(c Counts, note string)
+	// LockSite, when set, is taken for each site before it is worked on
+	// and released after; a site whose lock another run holds (a run
+	// started for that site alone) is skipped and counted as sites_busy.
+	LockSite func(ctx context.Context, tenantID string) (release func(), ok bool, err error)
 }
 
 func (r Run) progress(c Counts, note string) {
@@ -76,8 +80,25 @@ func (s *Service) eachSite(ctx context.Context, run Run, job string, fn func(ctx
 			s.Log.WithFields(logrus.Fields{"job": job, "tenant": t.ID}).Info("dev site has no Jira; skipped")
 			continue
 		}
+		release := func() {}
+		if run.LockSite != nil {
+			r, ok, err := run.LockSite(ctx, t.ID)
+			if err != nil {
+				total["sites_failed"]++
+				failed = append(failed, fmt.Errorf("site %s: lock: %w", t.ID, err))
+				continue
+			}
+			if !ok {
+				// A run of this site alone is in progress: it covers it.
+				total["sites_busy"]++
+				s.Log.WithFields(logrus.Fields{"job": job, "tenant": t.ID}).Info("site is being run on its own; skipped")
+				continue
+			}
+			release = r
+		}
 		start := time.Now()
 		c, err := fn(ctx, t, total)
+		release()
 		total.Add(c)
 		log := s.Log.WithFields(logrus.Fields{"job": job, "tenant": t.ID, "duration_ms": time.Since(start).Milliseconds()}).WithFields(logrus.Fields(countFields(c)))
 		if err != nil {

@@ -43,14 +43,15 @@ func (s *JobRuns) Finish(ctx context.Context, id int64, status models.JobRunStat
 	return translate(err, "finish job run")
 }
 
-// AbandonStale marks runs of a job still "running" whose heartbeat is older
-// than before as abandoned, with the reports they were writing: their
-// process died. It returns how many.
-func (s *JobRuns) AbandonStale(ctx context.Context, job string, before time.Time) (int64, error) {
+// AbandonStale marks runs of a job for tenantID ("" for the runs over
+// every site) still "running" whose heartbeat is older than before as
+// abandoned, with the reports they were writing: their process died. It
+// returns how many.
+func (s *JobRuns) AbandonStale(ctx context.Context, job, tenantID string, before time.Time) (int64, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var ids []int64
-		err := s.db.conn(ctx).Table("job_runs").Where("job = ? AND status = ? AND heartbeat_at < ?", job, models.RunRunning, before.UTC()).
+		err := s.db.conn(ctx).Table("job_runs").Where("job = ? AND tenant_id = ? AND status = ? AND heartbeat_at < ?", job, tenantID, models.RunRunning, before.UTC()).
 			Pluck("id", &ids).Error
 		if err != nil || len(ids) == 0 {
 			return err

@@ -7,7 +7,6 @@ package offboardtest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -33,9 +32,9 @@ type FakeJira struct {
 
 	// Latency is added to every answer.
 	Latency atomic.Int64 // nanoseconds
-	// BulkCalls, UserCalls and ReportCalls count requests that reached the
-	// handlers (injected failures included).
-	BulkCalls, UserCalls, ReportCalls atomic.Int64
+	// BulkCalls and ReportCalls count requests that reached the handlers
+	// (injected failures included).
+	BulkCalls, ReportCalls atomic.Int64
 	// MaxConcurrent is the most user/bulk calls seen in flight at once.
 	MaxConcurrent atomic.Int64
 
@@ -154,12 +153,6 @@ func (f *FakeJira) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.bulk(w, r)
-	case strings.HasSuffix(r.URL.Path, "/rest/api/3/user") && r.Method == http.MethodGet:
-		f.UserCalls.Add(1)
-		if f.injected(w) {
-			return
-		}
-		f.user(w, r)
 	case (strings.HasSuffix(r.URL.Path, "/rest/atlassian-connect/latest/report-accounts") || strings.HasSuffix(r.URL.Path, "/app/report-accounts/")) && r.Method == http.MethodPost:
 		f.ReportCalls.Add(1)
 		if f.injected(w) {
@@ -190,22 +183,6 @@ func (f *FakeJira) injected(w http.ResponseWriter) bool {
 	w.WriteHeader(fl.Status)
 	fmt.Fprintf(w, `{"errorMessages":["injected %d"]}`, fl.Status)
 	return true
-}
-
-// user answers GET /rest/api/3/user?accountId=: the user, or 404 as Jira
-// answers for an account it does not know.
-func (f *FakeJira) user(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	u, ok := f.users[r.URL.Query().Get("accountId")]
-	f.mu.Unlock()
-	if !ok {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"errorMessages":["Specified user does not exist or you do not have required permissions"],"errors":{}}`)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"accountId": u.AccountID, "accountType": u.AccountType, "displayName": u.DisplayName, "active": u.Active})
 }
 
 func (f *FakeJira) bulk(w http.ResponseWriter, r *http.Request) {

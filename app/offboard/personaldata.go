@@ -122,7 +122,7 @@ func (s *Service) applyStatuses(ctx context.Context, t *models.Tenant, settings 
 			checks = append(checks, store.UserCheck{AccountID: id, Found: ok, Active: u.Active, DisplayName: u.DisplayName,
 				AccountType: u.AccountType, Email: u.EmailAddress, KeepAccess: settings.IsExempt(id)})
 		}
-		if _, err := s.Users.ApplyChecks(ctx, t.ID, checks, s.now()); err != nil {
+		if _, _, err := s.Users.ApplyChecks(ctx, t.ID, checks, s.now()); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -97,10 +98,13 @@ func (s *Service) ReconcileSite(ctx context.Context, t *models.Tenant, run Run, 
 // calls in flight do not wait for the database, nor it for Jira.
 const reconcileWriters = 3
 
-// checked is one user/bulk batch with Jira's answer.
+// checked is one user/bulk batch with Jira's answer, dated when keyward
+// asked: a state keyward learnt after that (a reactivation event applied
+// while the call ran or the batch waited for a writer) wins over it.
 type checked struct {
 	ids   []string
 	found map[string]jira.User
+	at    time.Time
 }
 
 func (r *siteRun) reconcile(ctx context.Context) error {
@@ -117,12 +121,13 @@ func (r *siteRun) reconcile(ctx context.Context) error {
 				if bctx.Err() != nil {
 					continue
 				}
+				asked := s.now() // Jira's answer is at least this old
 				found, err := s.Jira.BulkUsers(bctx, r.t, ids)
 				if err != nil {
 					cancel(fmt.Errorf("jira user/bulk: %w", err))
 					continue
 				}
-				results <- checked{ids: ids, found: found}
+				results <- checked{ids: ids, found: found, at: asked}
 			}
 		})
 	}
@@ -132,7 +137,7 @@ func (r *siteRun) reconcile(ctx context.Context) error {
 				if bctx.Err() != nil {
 					continue
 				}
-				if err := r.apply(bctx, b.ids, b.found); err != nil {
+				if err := r.apply(bctx, b); err != nil {
 					cancel(err)
 				}
 			}
@@ -202,9 +207,9 @@ func (r *siteRun) feed(ctx context.Context, work chan<- []string) error {
 
 // apply records what Jira said about a batch of up to 90 owners and
 // revokes what the inactive ones hold.
-func (r *siteRun) apply(ctx context.Context, ids []string, found map[string]jira.User) error {
+func (r *siteRun) apply(ctx context.Context, b checked) error {
 	s := r.s
-	now := s.now()
+	ids, found, now := b.ids, b.found, b.at
 	if unbelievable(len(ids), len(found)) {
 		return r.unconfirmed(ctx, ids, found, now)
 	}
@@ -258,8 +263,14 @@ func (r *siteRun) apply(ctx context.Context, ids []string, found map[string]jira
 	// revocations with an audit row per credential and the report items
 	// stand or fall together, and the batch costs one commit.
 	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now); err != nil {
+		_, superseded, err := s.Users.ApplyChecks(ctx, r.t.ID, checks, now)
+		if err != nil {
 			return err
+		}
+		if len(superseded) > 0 {
+			// Newer news about these owners arrived after Jira answered.
+			revoke = slices.DeleteFunc(revoke, func(id string) bool { return slices.Contains(superseded, id) })
+			c["owners_superseded"] += int64(len(superseded))
 		}
 		if len(revoke) > 0 {
 			revoked, err := s.Revoker.Revoke(ctx, store.RevokeFilter{TenantID: r.t.ID, Owners: revoke}, credentials.Revocation{

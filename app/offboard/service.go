@@ -36,7 +36,7 @@ type EventStore interface {
 type UserStore interface {
 	Get(ctx context.Context, tenantID, accountID string) (*models.User, error)
 	ApplyEvent(ctx context.Context, tenantID, accountID string, st store.UserState) (bool, error)
-	ApplyChecks(ctx context.Context, tenantID string, checks []store.UserCheck, at time.Time) ([]string, error)
+	ApplyChecks(ctx context.Context, tenantID string, checks []store.UserCheck, at time.Time) (changed, superseded []string, err error)
 	InactiveSince(ctx context.Context, tenantID string, accountIDs []string) (map[string]time.Time, error)
 	ActiveOwnersPage(ctx context.Context, tenantID string, now time.Time, after string, limit int) ([]string, error)
 	EnsureAccounts(ctx context.Context, tenantID string, ids []string) (int64, error)

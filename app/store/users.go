@@ -144,10 +144,12 @@ type UserCheck struct {
 // check is the current truth, so it sets active and deleted both ways,
 // unless an event newer than at was applied meanwhile (a stored state time
 // later than at plus EventSkew counts as at at the latest: see
-// userRow.stateAt). It returns the accounts whose access changed.
-func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserCheck, at time.Time) (changed []string, err error) {
+// userRow.stateAt). It returns the accounts whose access changed, and the
+// accounts it left alone because a newer state was applied (superseded):
+// a caller must not act on those checks (e.g. revoke).
+func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserCheck, at time.Time) (changed, superseded []string, err error) {
 	if len(checks) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	at = at.UTC()
 	ids := make([]string, len(checks))
@@ -183,6 +185,7 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 				continue
 			}
 			if st := u.stateAt(at); st != nil && st.After(at) {
+				superseded = append(superseded, c.AccountID)
 				continue
 			}
 			active, deleted := c.Found && c.Active, !c.Found
@@ -227,7 +230,7 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 		}
 		return s.touchCredentials(ctx, tenantID, touch)
 	})
-	return changed, translate(err, "apply user checks")
+	return changed, superseded, translate(err, "apply user checks")
 }
 
 // InactiveSince returns when keyward learnt that each of the accounts

@@ -159,7 +159,7 @@ func TestAttackRegression_StoredFutureStateDoesNotPin(t *testing.T) {
 		}
 
 		attackExec(t, db, "UPDATE users SET state_at = '"+attackFarFuture(db)+"', active = ? WHERE account_id = ?", false, "acc")
-		got, err := users.ApplyChecks(ctx, "ta", []store.UserCheck{{AccountID: "acc", Found: true, Active: true}}, time.Now().UTC())
+		got, _, err := users.ApplyChecks(ctx, "ta", []store.UserCheck{{AccountID: "acc", Found: true, Active: true}}, time.Now().UTC())
 		if err != nil || len(got) != 1 {
 			t.Fatalf("check after a pinned state: %v %v", got, err)
 		}

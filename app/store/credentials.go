@@ -131,19 +131,23 @@ func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMat
 // the same clock pollers read (Now). Notices older than changeRetention are
 // pruned, at most once a minute per process.
 func (s *Credentials) Touch(ctx context.Context, ids []string) error {
-	stamp := any(time.Now().UTC())
-	if s.db.IsPostgres() {
-		stamp = gorm.Expr("clock_timestamp()")
-	}
 	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		err := s.db.conn(ctx).Exec(`INSERT INTO credential_changes (tenant_id, credential_id, changed_at)
-			SELECT tenant_id, id, ? FROM credentials WHERE id IN ?`, stamp, chunk).Error
-		if err != nil {
+		if err := s.db.noticeChanges(ctx, "id IN ?", ids[start:min(start+500, len(ids))]); err != nil {
 			return translate(err, "touch credentials")
 		}
 	}
 	return s.pruneChanges(ctx)
+}
+
+// noticeChanges stamps a change notice now (the database's clock on
+// PostgreSQL) for every credential matching cond.
+func (db *DB) noticeChanges(ctx context.Context, cond string, args ...any) error {
+	stamp := any(time.Now().UTC())
+	if db.IsPostgres() {
+		stamp = gorm.Expr("clock_timestamp()")
+	}
+	return db.conn(ctx).Exec(`INSERT INTO credential_changes (tenant_id, credential_id, changed_at)
+		SELECT tenant_id, id, ? FROM credentials WHERE `+cond, append([]any{stamp}, args...)...).Error
 }
 
 // changeRetention is how long change notices are kept: far longer than a

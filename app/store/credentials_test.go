@@ -105,3 +105,37 @@ func TestRevokeMatchingNeverReadsEmptyAsEverything(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterCommitHooksUseThePool: a hook registered in a transaction runs
+// after the commit with the transaction's context, and store calls it
+// makes with that context run on the pool (they once ran on the finished
+// transaction and failed: no change notice reached other replicas for
+// revocations made inside an outer transaction).
+func TestAfterCommitHooksUseThePool(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		s := store.NewCredentials(db)
+		c := &models.Credential{ID: "cred-h", TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: "acc-1", Name: "k", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: now, UpdatedAt: now}
+		if err := s.Create(ctx, c, &models.CredentialSecret{CredentialID: c.ID, TenantID: "A", Hash: []byte("0123456789abcdef0123456789abcdeh"), CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		var hookErr error
+		ran := false
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			return db.InTx(ctx, func(ctx context.Context) error { // nested, as a service inside a job's transaction
+				db.AfterCommit(ctx, func() { ran, hookErr = true, s.Touch(ctx, []string{"cred-h"}) })
+				return nil
+			})
+		})
+		if err != nil || !ran || hookErr != nil {
+			t.Fatalf("transaction %v, hook ran %v with %v", err, ran, hookErr)
+		}
+		if ids, err := s.ChangedSince(ctx, now.Add(-time.Minute)); err != nil || !slices.Contains(ids, "cred-h") {
+			t.Fatalf("changed since: %v, %v; want the hook's notice", ids, err)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -97,27 +98,43 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // SQL exposes the pool for migrations and dialect-specific work.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-type (
-	txKey    struct{}
-	hooksKey struct{}
-	txHooks  struct{ fns []func() }
-)
+type txKey struct{}
+
+// txState is the transaction a context carries. Once the transaction has
+// ended it is done, and the context (which hooks and goroutines may still
+// hold) no longer joins it: store calls with it use the pool again.
+type txState struct {
+	tx    *gorm.DB
+	hooks []func()
+	done  atomic.Bool // set after commit or rollback
+}
+
+// txOf returns the live transaction ctx carries, if any.
+func txOf(ctx context.Context) *txState {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && !st.done.Load() {
+		return st
+	}
+	return nil
+}
 
 // InTx runs fn in a transaction carried by ctx; store methods called with
 // that ctx join it. A nested InTx joins the outer transaction. Functions
-// registered with AfterCommit run once the outermost transaction commits.
+// registered with AfterCommit run once the outermost transaction commits;
+// store calls they make with the transaction's context run on the pool.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+	if txOf(ctx) != nil {
 		return fn(ctx)
 	}
-	hooks := &txHooks{}
+	st := &txState{}
 	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), hooksKey{}, hooks))
+		st.tx = tx
+		return fn(context.WithValue(ctx, txKey{}, st))
 	})
+	st.done.Store(true)
 	if err != nil {
 		return err
 	}
-	for _, f := range hooks.fns {
+	for _, f := range st.hooks {
 		f()
 	}
 	return nil
@@ -128,8 +145,8 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 // must not be seen before the change is durable: cache evictions, change
 // notices to other replicas.
 func (db *DB) AfterCommit(ctx context.Context, f func()) {
-	if h, ok := ctx.Value(hooksKey{}).(*txHooks); ok {
-		h.fns = append(h.fns, f)
+	if st := txOf(ctx); st != nil {
+		st.hooks = append(st.hooks, f)
 		return
 	}
 	f()
@@ -137,8 +154,8 @@ func (db *DB) AfterCommit(ctx context.Context, f func()) {
 
 // conn returns the transaction in ctx, or the pool.
 func (db *DB) conn(ctx context.Context) *gorm.DB {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx
+	if st := txOf(ctx); st != nil {
+		return st.tx
 	}
 	return db.gorm.WithContext(ctx)
 }

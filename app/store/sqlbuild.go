@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	"gorm.io/gorm"
 )
 
 // where collects AND-ed SQL conditions and their arguments.
@@ -174,7 +173,7 @@ type rows interface {
 // and rows are decoded without database/sql's per-value boxing, which
 // matters when exports stream millions of rows.
 func (db *DB) query(ctx context.Context, q string, args []any, fn func(r rows) error) error {
-	if _, inTx := ctx.Value(txKey{}).(*gorm.DB); inTx || !db.IsPostgres() {
+	if inTx := txOf(ctx) != nil; inTx || !db.IsPostgres() {
 		r, err := db.conn(ctx).Raw(q, args...).Rows()
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,8 +272,11 @@ func (s *Users) insertMissing(ctx context.Context, tenantID string, ids []string
 		` ON CONFLICT (tenant_id, account_id) DO NOTHING`, args...).Error
 }
 
-// touchCredentials bumps updated_at of the live credentials of accounts, so
-// every replica's verifier reloads them.
+// touchCredentials makes every replica's verifier reload the live
+// credentials of accounts whose access changed: their updated_at is bumped
+// in the transaction, and once it commits a change notice is stamped on
+// the database clock (as Credentials.Touch does for revocations), so a
+// poller cannot miss a change whose transaction ran long.
 func (s *Users) touchCredentials(ctx context.Context, tenantID string, accountIDs []string) error {
 	now := time.Now().UTC()
 	for start := 0; start < len(accountIDs); start += 500 {
@@ -283,6 +287,19 @@ func (s *Users) touchCredentials(ctx context.Context, tenantID string, accountID
 			return err
 		}
 	}
+	if len(accountIDs) == 0 {
+		return nil
+	}
+	accounts := slices.Clone(accountIDs)
+	s.db.AfterCommit(ctx, func() {
+		ctx := context.WithoutCancel(ctx)
+		for start := 0; start < len(accounts); start += 500 {
+			chunk := accounts[start:min(start+500, len(accounts))]
+			// Best effort: the in-transaction stamp and the cache entries'
+			// 30 s life remain if this fails.
+			_ = s.db.noticeChanges(ctx, "tenant_id = ? AND owner_account_id IN ? AND revoked_at IS NULL", tenantID, chunk)
+		}
+	})
 	return nil
 }
 

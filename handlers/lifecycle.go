@@ -3,7 +3,10 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,7 +47,16 @@ func readInstallPayload(c echo.Context) (tenants.InstallPayload, error) {
 	return p, p.Validate(false)
 }
 
+// errInstallKeyBusy answers a signed install or uninstall whose key could
+// not be fetched now (auth.ErrKeyFetchBusy): temporary, so that Atlassian
+// or the admin retries.
+var errInstallKeyBusy = newAPIError(http.StatusServiceUnavailable, "unavailable", "temporarily unavailable, try again later")
+
 // verifySigned checks the signed-install token of installed/uninstalled.
+// Every refusal of the token is the generic 401; only a key that may not
+// be fetched right now (the per-process fetch budget is spent, or too many
+// fetches are in flight) is 503 with Retry-After, since nothing is known
+// about the token then.
 func (h *lifecycleHandlers) verifySigned(c echo.Context, clientKey string) error {
 	token := connectToken(c.Request())
 	if token == "" {
@@ -52,6 +64,11 @@ func (h *lifecycleHandlers) verifySigned(c echo.Context, clientKey string) error
 	}
 	r := c.Request()
 	if _, err := h.install.Verify(r.Context(), token, clientKey, r.Method, h.auth.relPath(r)); err != nil {
+		if errors.Is(err, auth.ErrKeyFetchBusy) {
+			requestLog(c, h.auth.log).WithField("reason", err.Error()).Warn("signed install deferred: install key fetch busy")
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(auth.KeyFetchRetryAfter/time.Second)))
+			return errInstallKeyBusy
+		}
 		requestLog(c, h.auth.log).WithField("reason", err.Error()).Warn("signed install refused")
 		return errUnauthenticated
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -16,9 +17,15 @@ const (
 	// installKeyErrorTTL is how long a server or network failure is.
 	installKeyErrorTTL = 10 * time.Second
 	// installKeyFetchEvery and installKeyFetchBurst bound the fetches of
-	// uncached kids, process-wide.
-	installKeyFetchEvery = 10 * time.Second
-	installKeyFetchBurst = 3
+	// uncached kids, process-wide: a burst of 20, then 5 per second. An
+	// attacker must keep sending more than 5 made-up kids a second to keep
+	// a genuine install waiting, and Atlassian's key host sees at most that
+	// many requests a second from one process.
+	installKeyFetchEvery = 200 * time.Millisecond
+	installKeyFetchBurst = 20
+	// maxInstallKeyFetches bounds the fetches in flight at once (each may
+	// last up to installKeyTimeout), process-wide.
+	maxInstallKeyFetches = 4
 	// maxInstallKeys and maxInstallKeyMisses bound the cache.
 	maxInstallKeys      = 64
 	maxInstallKeyMisses = 1024
@@ -29,16 +36,20 @@ var (
 	// of at least 2048 bits.
 	errUnusableInstallKey = errors.New("unusable install key")
 	// errInstallKeyBudget refuses a fetch beyond the rate limit.
-	errInstallKeyBudget = errors.New("install key fetch budget exhausted, try again later")
+	errInstallKeyBudget = fmt.Errorf("install key fetch budget exhausted: %w", ErrKeyFetchBusy)
+	// errInstallKeyInFlight refuses a fetch while maxInstallKeyFetches run.
+	errInstallKeyInFlight = fmt.Errorf("%d install key fetches in flight: %w", maxInstallKeyFetches, ErrKeyFetchBusy)
 )
 
-// installKeyCache holds fetched keys, recent failures and the fetch budget
-// of an InstallKeyFetcher. Its zero value is ready to use.
+// installKeyCache holds fetched keys, recent failures, the fetch budget
+// and the count of fetches in flight of an InstallKeyFetcher. Its zero
+// value is ready to use.
 type installKeyCache struct {
-	mu     sync.Mutex
-	keys   map[string]*rsa.PublicKey
-	misses map[string]installKeyMiss
-	budget *rate.Limiter
+	mu       sync.Mutex
+	keys     map[string]*rsa.PublicKey
+	misses   map[string]installKeyMiss
+	budget   *rate.Limiter
+	inFlight int
 }
 
 type installKeyMiss struct {
@@ -63,14 +74,31 @@ func (c *installKeyCache) lookup(kid string, now time.Time) (key *rsa.PublicKey,
 	return nil, false, nil
 }
 
-// allowFetch spends one fetch of the budget if there is one left.
-func (c *installKeyCache) allowFetch(now time.Time) bool {
+// startFetch admits one fetch: it refuses (with an error wrapping
+// ErrKeyFetchBusy) while maxInstallKeyFetches are in flight or when the
+// budget is spent, and otherwise spends one fetch of the budget. A
+// refusal spends nothing. After an admitted fetch, call endFetch.
+func (c *installKeyCache) startFetch(now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.inFlight >= maxInstallKeyFetches {
+		return errInstallKeyInFlight
+	}
 	if c.budget == nil {
 		c.budget = rate.NewLimiter(rate.Every(installKeyFetchEvery), installKeyFetchBurst)
 	}
-	return c.budget.AllowN(now, 1)
+	if !c.budget.AllowN(now, 1) {
+		return errInstallKeyBudget
+	}
+	c.inFlight++
+	return nil
+}
+
+// endFetch ends a fetch that startFetch admitted.
+func (c *installKeyCache) endFetch() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inFlight--
 }
 
 func (c *installKeyCache) putKey(kid string, key *rsa.PublicKey) {

@@ -24,7 +24,20 @@ const (
 	maxKidLen = 256
 	// minRSABits refuses toy keys.
 	minRSABits = 2048
+	// KeyFetchRetryAfter is the wait to announce (Retry-After) with a
+	// refusal for ErrKeyFetchBusy: long enough for the fetch budget to
+	// refill (its whole burst takes 4 s) and for fetches in flight to end
+	// in the common case.
+	KeyFetchRetryAfter = 5 * time.Second
 )
+
+// ErrKeyFetchBusy means the key for a token's kid is not cached and may not
+// be fetched right now: the process-wide fetch budget is spent (anyone can
+// spend it with made-up kids) or too many fetches are in flight. Nothing is
+// known about the token; the refusal is temporary and the caller should
+// answer 503 with Retry-After (KeyFetchRetryAfter), so that Atlassian or
+// the admin retries, rather than a refusal of the token.
+var ErrKeyFetchBusy = errors.New("install key fetch busy, try again later")
 
 // InstallKeyFetcher fetches the PEM public keys that sign Connect install
 // and uninstall tokens from {BaseURL}/{kid} and caches them per kid.
@@ -32,10 +45,11 @@ const (
 // Install tokens arrive unauthenticated, so their kid is the caller's
 // choice. A kid the server does not know (or serves no usable key for) is
 // remembered for a minute, other failures for 10 s; parallel requests for
-// one kid share one fetch; and fetches of uncached kids are rate-limited
-// process-wide (a burst of 3, then one per 10 s). A kid never seen before
-// is fetched at once while that budget lasts. It is safe for concurrent
-// use.
+// one kid share one fetch; fetches of uncached kids are rate-limited
+// process-wide (a burst of 20, then 5 per second) and at most 4 run at
+// once. A kid never seen before is fetched at once while that budget
+// lasts; beyond it, Key fails with ErrKeyFetchBusy (temporary, not
+// remembered). It is safe for concurrent use.
 type InstallKeyFetcher struct {
 	BaseURL string // e.g. https://connect-install-keys.atlassian.com
 	Client  *http.Client
@@ -59,6 +73,7 @@ func NewInstallKeyFetcher(baseURL string, client *http.Client) *InstallKeyFetche
 
 // Key returns the RSA public key for kid, fetching it on first use. An
 // unknown kid (404) gives ErrUnknownKey, also while that answer is cached.
+// An uncached kid that may not be fetched now gives ErrKeyFetchBusy.
 func (f *InstallKeyFetcher) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	if !validKid(kid) {
 		return nil, fmt.Errorf("invalid kid %.64q: %w", kid, ErrUnknownKey)
@@ -89,10 +104,11 @@ func (f *InstallKeyFetcher) load(ctx context.Context, kid string) (*rsa.PublicKe
 	if key, cached, err := f.cache.lookup(kid, now); cached {
 		return key, err
 	}
-	if !f.cache.allowFetch(now) {
-		return nil, fmt.Errorf("install key %q: %w", kid, errInstallKeyBudget)
+	if err := f.cache.startFetch(now); err != nil {
+		return nil, fmt.Errorf("install key %q: %w", kid, err) // not remembered
 	}
 	key, err := f.fetch(ctx, kid) // bounded by installKeyTimeout
+	f.cache.endFetch()
 	if err != nil {
 		f.cache.putMiss(kid, err, f.clock())
 		return nil, err

@@ -283,8 +283,10 @@ func (h *inventoryHandlers) confirm(c echo.Context) error {
 		return newAPIError(http.StatusConflict, "confirmation_used", "this confirmation token was already used")
 	case errors.Is(err, inventory.ErrConfirmationExpired):
 		return newAPIError(http.StatusConflict, "confirmation_expired", "this confirmation token expired: preview the revocation again")
-	case errors.Is(err, inventory.ErrSelectionGrew):
-		return newAPIError(http.StatusConflict, "selection_changed", "the selection now matches more credentials than the preview showed; nothing was revoked: preview the revocation again")
+	case errors.Is(err, inventory.ErrSelectionChanged):
+		// Grown (e.g. owners deactivated) or shrunk (e.g. a previewed key
+		// revoked meanwhile): either way not what the admin confirmed.
+		return newAPIError(http.StatusConflict, "selection_changed", "the selection changed since the preview; nothing was revoked: preview again")
 	case err != nil:
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 type Store interface {
 	ListCredentials(ctx context.Context, f store.CredentialFilter, p store.CredentialPage) ([]store.InventoryCredential, error)
 	CountCredentials(ctx context.Context, f store.CredentialFilter, exactUpTo int, budget time.Duration) (int64, bool, error)
+	EachCredentialID(ctx context.Context, f store.CredentialFilter, fn func(id string) error) error
 	GetCredential(ctx context.Context, tenantID, id string) (*store.InventoryCredential, error)
 	ListOwners(ctx context.Context, f store.OwnerFilter) ([]store.OwnerSummary, error)
 	OwnerKnown(ctx context.Context, tenantID, accountID string) (bool, error)
@@ -68,7 +69,6 @@ const (
 	ConfirmationTTL   = 10 * time.Minute
 	exactTotalUpTo    = 1000
 	countBudget       = 10 * time.Millisecond
-	exactPreviewUpTo  = 100_000_000
 	estimateUpTo      = 1_000_000
 	maxReasonLength   = 500
 	maxSearchLength   = 200

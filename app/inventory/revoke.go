@@ -35,10 +35,13 @@ var (
 	ErrConfirmationNotMine = errors.New("confirmation token belongs to another administrator")
 	ErrConfirmationUsed    = errors.New("confirmation token already used")
 	ErrConfirmationExpired = errors.New("confirmation token expired")
-	// ErrSelectionGrew means the selection matches more credentials than
-	// its preview showed (owners deactivated, keys gone stale meanwhile):
-	// nothing is revoked, and the admin previews again.
-	ErrSelectionGrew = errors.New("the selection now matches more credentials than the preview showed; preview again")
+	// ErrSelectionChanged means the confirmation would not revoke exactly
+	// the credentials its preview matched: some were added to the
+	// selection (owners deactivated meanwhile), or some of the previewed
+	// ones were revoked or no longer match (the selection shrank, which is
+	// a change too). Nothing is revoked, the token stays unused, and the
+	// admin previews again.
+	ErrSelectionChanged = errors.New("the selection changed since the preview; nothing was revoked: preview again")
 )
 
 func validReason(reason string) (string, error) {
@@ -107,7 +110,8 @@ func (s *Service) RevokeUser(ctx context.Context, a Admin, accountID, reason str
 }
 
 // Selection is what a bulk revocation applies to: exactly one of IDs,
-// Filter or All.
+// Filter or All. Time-relative filters (status, staleDays) are evaluated at
+// the preview's time, at the preview and at its confirmation alike.
 type Selection struct {
 	IDs    []string `json:"ids,omitempty"`
 	Filter *Filter  `json:"filter,omitempty"`
@@ -142,8 +146,20 @@ func (sel *Selection) validate() error {
 	return nil
 }
 
-// revokeFilter is the selection as the store revokes it: not yet revoked,
-// and for a filter or everything, created no later than the preview.
+// storedSelection is a confirmation's selection as stored: the selection
+// and what only the preview sets, the digest of the credential ids it
+// matched. It is not part of Selection, so no client can choose it.
+type storedSelection struct {
+	Selection
+	// Digest is idDigest of the ids of the credentials the preview matched
+	// (and would revoke). Empty in confirmations made before it existed:
+	// those always count as changed.
+	Digest string `json:"idsDigest,omitempty"`
+}
+
+// revokeFilter is the selection as the store revokes it at the preview's
+// time now: not yet revoked, and for a filter or everything, created no
+// later than the preview.
 func (sel *Selection) revokeFilter(tenantID string, now time.Time) store.RevokeFilter {
 	var m store.CredentialFilter
 	if sel.Filter != nil {
@@ -167,21 +183,26 @@ type Preview struct {
 
 // PreviewRevoke counts and samples the credentials a bulk revocation would
 // revoke and returns a confirmation token bound to the site, the admin and
-// this exact selection, valid once for ConfirmationTTL.
+// this exact set of credentials, valid once for ConfirmationTTL. The count
+// and the digest of the set come from one streamed pass over the matching
+// ids.
 func (s *Service) PreviewRevoke(ctx context.Context, a Admin, sel Selection) (*Preview, error) {
 	if err := sel.validate(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	// Microseconds: the confirmation evaluates the filter at its stored
+	// creation time, and PostgreSQL keeps no finer.
+	now := s.now().Truncate(time.Microsecond)
 	sel.CreatedAtOrBefore = nil
 	if len(sel.IDs) == 0 {
 		sel.CreatedAtOrBefore = &now
 	}
 	f := *sel.revokeFilter(a.TenantID, now).Match
-	count, _, err := s.store.CountCredentials(ctx, f, exactPreviewUpTo, 0)
-	if err != nil {
+	dg := newIDDigest()
+	if err := s.store.EachCredentialID(ctx, f, dg.add); err != nil {
 		return nil, err
 	}
+	digest, count := dg.sum()
 	sample, err := s.store.ListCredentials(ctx, f, store.CredentialPage{Sort: store.SortCreated, Desc: true, Limit: PreviewSample})
 	if err != nil {
 		return nil, err
@@ -190,7 +211,7 @@ func (s *Service) PreviewRevoke(ctx context.Context, a Admin, sel Selection) (*P
 	if err != nil {
 		return nil, err
 	}
-	selJSON, err := json.Marshal(sel)
+	selJSON, err := json.Marshal(storedSelection{Selection: sel, Digest: digest})
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +224,11 @@ func (s *Service) PreviewRevoke(ctx context.Context, a Admin, sel Selection) (*P
 }
 
 // ConfirmRevoke runs the bulk revocation a preview described, once, in one
-// transaction with its audit rows, and returns how many it revoked.
+// transaction with its audit rows, and returns how many it revoked. It
+// revokes exactly the credentials the preview matched or nothing: the
+// selection is evaluated at the preview's time, and when the set it would
+// change differs from the previewed one (grown or shrunk) the transaction
+// rolls back with ErrSelectionChanged and the token stays unused.
 func (s *Service) ConfirmRevoke(ctx context.Context, a Admin, token, reason string) (int, error) {
 	reason, err := validReason(reason)
 	if err != nil {
@@ -238,23 +263,50 @@ func (s *Service) ConfirmRevoke(ctx context.Context, a Admin, token, reason stri
 			}
 			return err
 		}
-		var sel Selection
-		if err := json.Unmarshal([]byte(c.Selection), &sel); err != nil {
+		var stored storedSelection
+		if err := json.Unmarshal([]byte(c.Selection), &stored); err != nil {
 			return fmt.Errorf("read confirmation selection: %w", err)
 		}
-		revoked, err = s.revoker.Revoke(ctx, sel.revokeFilter(a.TenantID, now),
+		sel := stored.Selection
+		changed := func(n int64) error {
+			return fmt.Errorf("%w (%d previewed, %d now): %w", ErrSelectionChanged, c.Count, n, models.ErrConflict)
+		}
+		// The filter is evaluated at the preview's time: a selection of
+		// expired or stale keys does not grow with the clock alone.
+		f := sel.revokeFilter(a.TenantID, c.CreatedAt)
+		// Fail fast, before writing a row: one streamed pass over the ids
+		// the selection matches now costs a fraction of revoking them.
+		pre := newIDDigest()
+		if err := s.store.EachCredentialID(ctx, *f.Match, pre.add); err != nil {
+			return err
+		}
+		if digest, n := pre.sum(); stored.Digest == "" || n != c.Count || digest != stored.Digest {
+			return changed(n)
+		}
+		revoked, err = s.revoker.Revoke(ctx, f,
 			credentials.Revocation{Actor: a.AccountID, Reason: reason, Action: ActionBulkRevokeItem, Details: map[string]any{"via": "admin", "confirmation": id[:16]}})
 		if err != nil {
 			return err
 		}
-		if int64(len(revoked)) > c.Count {
-			// The whole transaction rolls back: no credential the admin
-			// was not shown is revoked, and the token stays unused.
-			return fmt.Errorf("%w (%d now, %d previewed): %w", ErrSelectionGrew, len(revoked), c.Count, models.ErrConflict)
+		// What this transaction changed must be what the preview matched,
+		// id for id (a concurrent change can still slip in between the
+		// check above and the update's row locks). On any difference the
+		// whole transaction rolls back: nothing is revoked, no audit row
+		// stays, the token stays unused.
+		ids := make([]string, len(revoked))
+		for i := range revoked {
+			ids[i] = revoked[i].ID
+		}
+		digest, n, err := digestOfIDs(ids)
+		if err != nil {
+			return err
+		}
+		if n != c.Count || digest != stored.Digest {
+			return changed(n)
 		}
 		return s.audit.Record(ctx, models.AuditEvent{TenantID: a.TenantID, At: now, Actor: a.AccountID, Action: ActionBulkRevoke,
 			TargetType: "selection", TargetID: id[:16], Reason: reason,
-			Details: details(map[string]any{"selection": sel, "previewCount": c.Count, "revoked": len(revoked)})})
+			Details: details(map[string]any{"selection": sel, "previewedAt": c.CreatedAt.UTC(), "previewCount": c.Count, "idsDigest": stored.Digest, "revoked": len(revoked)})})
 	})
 	if err != nil {
 		return 0, err

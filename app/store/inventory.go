@@ -438,6 +438,42 @@ func (s *Inventory) CountCredentials(ctx context.Context, f CredentialFilter, ex
 	return n, true, nil
 }
 
+// EachCredentialID calls fn with the id of every credential matching f, in
+// ascending byte order of the ids (PostgreSQL sorts them with the "C"
+// collation, SQLite's BINARY is the same), as one streamed query: one
+// consistent snapshot, and memory that does not grow with the matches. An
+// error from fn stops the walk and is returned as it is.
+func (s *Inventory) EachCredentialID(ctx context.Context, f CredentialFilter, fn func(id string) error) error {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return err
+	}
+	w, err := f.conditions()
+	if err != nil {
+		return err
+	}
+	order := " ORDER BY c.id"
+	if s.db.IsPostgres() {
+		order = ` ORDER BY c.id COLLATE "C"`
+	}
+	var fnErr error
+	err = s.db.query(ctx, "SELECT c.id FROM credentials c WHERE "+w.String()+order, w.args, func(r rows) error {
+		var id string
+		for r.Next() {
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			if fnErr = fn(id); fnErr != nil {
+				return fnErr
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return translate(err, "credential ids")
+}
+
 // sqliteExactCountUpTo bounds the counts of SQLite, which has no planner
 // estimate to fall back on.
 const sqliteExactCountUpTo = 1_000_000

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"testing"
@@ -19,15 +20,8 @@ func TestCredentialChangeNotices(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC()
-		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
 		s := store.NewCredentials(db)
-		old := now.Add(-time.Hour)
-		c := &models.Credential{ID: "cred-1", TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: "acc-1", Name: "ci", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: old, UpdatedAt: old}
-		if err := s.Create(ctx, c, &models.CredentialSecret{CredentialID: c.ID, TenantID: "A", Hash: []byte("0123456789abcdef0123456789abcdef"), CreatedAt: old}); err != nil {
-			t.Fatal(err)
-		}
+		seedKey(t, db, "cred-1", "acc-1", now.Add(-time.Hour))
 		since := now.Add(-time.Minute)
 		if ids, err := s.ChangedSince(ctx, since); err != nil || len(ids) != 0 {
 			t.Fatalf("before Touch: %v, %v; want none", ids, err)
@@ -66,18 +60,9 @@ func TestRevokeMatchingNeverReadsEmptyAsEverything(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC()
-		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
 		s := store.NewCredentials(db)
-		for i, owner := range []string{"acc-1", "acc-2"} {
-			c := &models.Credential{ID: "cred-" + owner, TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: owner, Name: "k", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: now, UpdatedAt: now}
-			hash := []byte("0123456789abcdef0123456789abcde0")
-			hash[31] += byte(i)
-			if err := s.Create(ctx, c, &models.CredentialSecret{CredentialID: c.ID, TenantID: "A", Hash: hash, CreatedAt: now}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		seedKey(t, db, "cred-acc-1", "acc-1", now)
+		seedKey(t, db, "cred-acc-2", "acc-2", now)
 		for name, f := range map[string]store.RevokeFilter{
 			"tenant only":          {TenantID: "A"},
 			"tenant and kind only": {TenantID: "A", Kind: models.KindAPIKey},
@@ -115,14 +100,8 @@ func TestAfterCommitHooksUseThePool(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC()
-		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
 		s := store.NewCredentials(db)
-		c := &models.Credential{ID: "cred-h", TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: "acc-1", Name: "k", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: now, UpdatedAt: now}
-		if err := s.Create(ctx, c, &models.CredentialSecret{CredentialID: c.ID, TenantID: "A", Hash: []byte("0123456789abcdef0123456789abcdeh"), CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
+		seedKey(t, db, "cred-h", "acc-1", now)
 		var hookErr error
 		ran := false
 		err := db.InTx(ctx, func(ctx context.Context) error {
@@ -138,4 +117,22 @@ func TestAfterCommitHooksUseThePool(t *testing.T) {
 			t.Fatalf("changed since: %v, %v; want the hook's notice", ids, err)
 		}
 	})
+}
+
+// seedKey creates tenant A when needed and an API key of owner in it,
+// created (and updated) at created.
+func seedKey(t *testing.T, db *store.DB, id, owner string, created time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := store.NewTenants(db).Get(ctx, "A"); err != nil {
+		now := time.Now().UTC()
+		if err := store.NewTenants(db).Create(ctx, &models.Tenant{ID: "A", State: models.TenantInstalled, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &models.Credential{ID: id, TenantID: "A", Kind: models.KindAPIKey, OwnerAccountID: owner, Name: "k", Hint: "kwk_…abcd", Scopes: "full", CreatedAt: created, UpdatedAt: created}
+	hash := sha256.Sum256([]byte(id))
+	if err := store.NewCredentials(db).Create(ctx, c, &models.CredentialSecret{CredentialID: id, TenantID: "A", Hash: hash[:], CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -37,7 +37,7 @@ func (h *forgeHandlers) scheduled(c echo.Context) error {
 	run, err := h.jobs.StartForTenant(c.Request().Context(), "reconcile", p.Tenant.ID, "forge-scheduled-trigger")
 	switch {
 	case errors.Is(err, models.ErrConflict):
-		return c.JSON(http.StatusAccepted, map[string]any{"started": false, "reason": "a reconciliation is already running"})
+		return c.JSON(http.StatusAccepted, map[string]any{"started": false, "reason": err.Error()})
 	case err != nil:
 		return err
 	}

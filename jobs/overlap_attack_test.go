@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,23 +80,7 @@ func TestAttackRegression_AdminRunOverlapsScheduledRun(t *testing.T) {
 		}
 		close(release)
 
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			r, err := s.GetRun(ctx, site.ID, adminRun.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Status != models.RunRunning {
-				if r.Status != models.RunSucceeded {
-					t.Fatalf("admin run: %s %s", r.Status, r.Error)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("admin run did not finish")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitRun(t, s, site.ID, adminRun.ID)
 		for _, sec := range active {
 			if v := env.Verify(sec); !v.Active {
 				t.Errorf("a key of an active owner was refused: %+v", v)
@@ -106,4 +91,76 @@ func TestAttackRegression_AdminRunOverlapsScheduledRun(t *testing.T) {
 			t.Fatalf("run-job after the site's run: %v", err)
 		}
 	})
+}
+
+// TestAttackRegression_SiteRunsBounded: every one-site run holds a database
+// connection for its lock, and a burst of them (Forge scheduled triggers
+// of many sites) once took the whole pool, stalling the replica. At most
+// MaxSiteRuns run at once in a process; the next is refused until one ends.
+func TestAttackRegression_SiteRunsBounded(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		env := offboardtest.NewEnv(t, db, offboard.Options{ReconcileConcurrency: 1})
+		release := make(chan struct{})
+		var sites []*models.Tenant
+		for i := range jobs.MaxSiteRuns + 1 {
+			fj := offboardtest.NewFakeJira(t)
+			orig := fj.Config.Handler
+			fj.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				<-release
+				orig.ServeHTTP(w, r)
+			})
+			site := env.ConnectSite(t, fmt.Sprintf("client-%d", i), fj)
+			fj.SetUser("owner", true)
+			env.Key(t, site.ID, "owner")
+			sites = append(sites, site)
+		}
+		s, err := jobs.New(store.NewJobRuns(db), db, store.NewAudit(db), db, offboardtest.QuietLog(), jobs.ReconcileJob(env.Svc, "off"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop(ctx)
+		var runs []*models.JobRun
+		for _, site := range sites[:jobs.MaxSiteRuns] {
+			run, err := s.StartForTenant(ctx, "reconcile", site.ID, "forge-scheduled-trigger")
+			if err != nil {
+				t.Fatalf("start %s: %v", site.ID, err)
+			}
+			runs = append(runs, run)
+		}
+		last := sites[jobs.MaxSiteRuns]
+		if _, err := s.StartForTenant(ctx, "reconcile", last.ID, "forge-scheduled-trigger"); !errors.Is(err, jobs.ErrTooManySiteRuns) {
+			t.Fatalf("start beyond the bound: %v, want ErrTooManySiteRuns", err)
+		}
+		close(release)
+		for i, run := range runs {
+			waitRun(t, s, sites[i].ID, run.ID)
+		}
+		run, err := s.StartForTenant(ctx, "reconcile", last.ID, "forge-scheduled-trigger")
+		if err != nil {
+			t.Fatalf("start after the others ended: %v", err)
+		}
+		waitRun(t, s, last.ID, run.ID)
+	})
+}
+
+func waitRun(t *testing.T, s *jobs.Scheduler, tenantID string, id int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := s.GetRun(context.Background(), tenantID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != models.RunRunning {
+			if r.Status != models.RunSucceeded {
+				t.Fatalf("run %d: %s %s", id, r.Status, r.Error)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d did not finish", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -24,6 +24,14 @@ const (
 // ErrBusy means the job is already running (here or on another replica).
 var ErrBusy = fmt.Errorf("job is already running: %w", models.ErrConflict)
 
+// MaxSiteRuns bounds the runs of one site (any job) in progress at once in
+// a process: each holds a database connection for its lock.
+const MaxSiteRuns = 4
+
+// ErrTooManySiteRuns means MaxSiteRuns one-site runs are in progress in
+// this process; try again when one ends.
+var ErrTooManySiteRuns = fmt.Errorf("too many site runs in progress; try again shortly: %w", models.ErrConflict)
+
 // Tick runs a job for one scheduled tick unless another replica already
 // ran (or runs) that tick. It returns nil without error when skipped.
 func (s *Scheduler) Tick(ctx context.Context, name string, tick time.Time) (*models.JobRun, error) {
@@ -124,14 +132,25 @@ func (s *Scheduler) StartForTenant(ctx context.Context, name, tenantID, actor st
 // holds up neither other sites nor the schedule.
 func (s *Scheduler) lock(ctx context.Context, e *entry, tenantID string) (func(), error) {
 	if tenantID != "" {
-		release, ok, err := s.locker.TryAdvisoryLock(ctx, siteLockKey(e.Name, tenantID))
-		switch {
-		case err != nil:
-			return nil, err
-		case !ok:
-			return nil, ErrBusy
+		// Each lock holds a database connection for the run: a bounded
+		// number of one-site runs at once keeps them from taking the pool.
+		select {
+		case s.siteRuns <- struct{}{}:
+		default:
+			return nil, ErrTooManySiteRuns
 		}
-		return release, nil
+		release, ok, err := s.locker.TryAdvisoryLock(ctx, siteLockKey(e.Name, tenantID))
+		if err != nil || !ok {
+			<-s.siteRuns
+			if err == nil {
+				err = ErrBusy
+			}
+			return nil, err
+		}
+		return func() {
+			release()
+			<-s.siteRuns
+		}, nil
 	}
 	if !e.running.TryLock() {
 		return nil, ErrBusy

@@ -84,12 +84,13 @@ type Scheduler struct {
 	// admin page shows it alive.
 	Heartbeat time.Duration
 
-	jobs  []*entry
-	cron  *cron.Cron
-	ids   map[string]cron.EntryID
-	ctx   context.Context // runs started by the scheduler or the admin API
-	stop  context.CancelFunc
-	async sync.WaitGroup
+	jobs     []*entry
+	cron     *cron.Cron
+	ids      map[string]cron.EntryID
+	ctx      context.Context // runs started by the scheduler or the admin API
+	siteRuns chan struct{}   // one-site runs in progress (MaxSiteRuns)
+	stop     context.CancelFunc
+	async    sync.WaitGroup
 }
 
 // New returns a scheduler for jobs. Schedules are standard five-field cron
@@ -100,7 +101,7 @@ func New(runs RunStore, locker Locker, audit Auditor, tx TxRunner, log *logrus.E
 	s := &Scheduler{
 		runs: runs, locker: locker, audit: audit, tx: tx, log: log, replica: fmt.Sprintf("%s/%d", host, os.Getpid()),
 		now: func() time.Time { return time.Now().UTC() }, Heartbeat: 30 * time.Second,
-		ids: map[string]cron.EntryID{}, ctx: ctx, stop: stop,
+		ids: map[string]cron.EntryID{}, ctx: ctx, stop: stop, siteRuns: make(chan struct{}, MaxSiteRuns),
 	}
 	logger := cronLogger{log}
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithLogger(logger),

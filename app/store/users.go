@@ -158,7 +158,7 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 		ids[i] = c.AccountID
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		cur, err := s.rows(ctx, tenantID, ids)
+		cur, err := s.rowsForUpdate(ctx, tenantID, ids)
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Users) ApplyChecks(ctx context.Context, tenantID string, checks []UserC
 			if err := s.insertMissing(ctx, tenantID, ids, at); err != nil {
 				return err
 			}
-			if cur, err = s.rows(ctx, tenantID, ids); err != nil {
+			if cur, err = s.rowsForUpdate(ctx, tenantID, ids); err != nil {
 				return err
 			}
 		}
@@ -250,9 +250,17 @@ func (s *Users) InactiveSince(ctx context.Context, tenantID string, accountIDs [
 	return out, translate(err, "inactive since")
 }
 
-func (s *Users) rows(ctx context.Context, tenantID string, ids []string) ([]userRow, error) {
+// rowsForUpdate reads the users' rows locked (PostgreSQL; SQLite
+// transactions are serialised) in accountId order, so a check decided on
+// what it read cannot overwrite an event applied meanwhile (ApplyEvent
+// locks its row too), and two lockers of overlapping sets cannot deadlock.
+func (s *Users) rowsForUpdate(ctx context.Context, tenantID string, ids []string) ([]userRow, error) {
 	var out []userRow
-	err := s.db.conn(ctx).Table("users").Where("tenant_id = ? AND account_id IN ?", tenantID, ids).Find(&out).Error
+	q := s.db.conn(ctx).Table("users").Where("tenant_id = ? AND account_id IN ?", tenantID, ids).Order("account_id")
+	if s.db.IsPostgres() {
+		q = q.Clauses(forUpdate())
+	}
+	err := q.Find(&out).Error
 	return out, err
 }
 

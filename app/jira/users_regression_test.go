@@ -194,3 +194,34 @@ func TestAttackRegression_RetryAfterZeroStillBounded(t *testing.T) {
 		}
 	}
 }
+
+// CanBrowseUsers reads USER_PICKER from mypermissions; anything else is a
+// bad answer, never a yes.
+func TestCanBrowseUsers(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"permissions":{"USER_PICKER":{"key":"USER_PICKER","havePermission":true}}}`:  "yes",
+		`{"permissions":{"USER_PICKER":{"key":"USER_PICKER","havePermission":false}}}`: "no",
+		`{"permissions":{}}`:                 "error",
+		`{"permissions":{"USER_PICKER":{}}}`: "error",
+		`{"errorMessages":["Unauthorized"]}`: "error",
+		`<html>oops</html>`:                  "error",
+	} {
+		c, tn := attackClient(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/rest/api/3/mypermissions" || r.URL.Query().Get("permissions") != "USER_PICKER" {
+				t.Errorf("asked %s", r.URL)
+			}
+			io.WriteString(w, body)
+		})
+		ok, err := c.CanBrowseUsers(context.Background(), tn)
+		got := map[bool]string{true: "yes", false: "no"}[ok]
+		if err != nil {
+			got = "error"
+			if !errors.Is(err, ErrBadAnswer) {
+				t.Errorf("%s: %v, want ErrBadAnswer", body, err)
+			}
+		}
+		if got != want {
+			t.Errorf("%s: %s (%v), want %s", body, got, err, want)
+		}
+	}
+}

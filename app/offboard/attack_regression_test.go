@@ -148,7 +148,8 @@ func TestAttackRegression_UnbelievableAnswerChangesNobody(t *testing.T) {
 		{"empty answer for 12", 12, 0, 0},
 		{"1 of 90 named", 90, 1, 0},
 		{"5 of 12 named", 12, 5, 0},
-		{"6 of 12 named: half missing is believed", 12, 6, 6},
+		{"6 of 12 named: half missing is not believed", 12, 6, 0},
+		{"7 of 12 named: 5 missing are believed", 12, 7, 5},
 		{"none of 9: small batch believed", 9, 0, 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,4 +278,36 @@ func TestAttackRegression_LongRetryAfterEndsSiteRun(t *testing.T) {
 			t.Errorf("%s revoked", id)
 		}
 	}
+}
+
+// TestAttackRegression_NoBrowseUsersPermission: without Jira's "Browse users
+// and groups" permission the user API answers as if nobody existed, and a
+// small site (or a batch of fewer than 10 owners) would have been revoked
+// whole. Reconciliation first asks Jira whether keyward may browse users,
+// and changes nothing when it may not.
+func TestAttackRegression_NoBrowseUsersPermission(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db, offboard.Options{})
+		keys := population(t, s, s.site, s.jira, "small", 5)
+		s.jira.NoBrowseUsers.Store(true)
+		attackHook(s.jira, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			if strings.HasSuffix(r.URL.Path, "/user/bulk") {
+				fmt.Fprint(w, `{"isLast":true,"values":[]}`) // what Jira answers without the permission
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+		_, err := s.Svc.Reconcile(context.Background(), offboard.Run{})
+		if err == nil || !strings.Contains(err.Error(), "Browse users and groups") {
+			t.Fatalf("reconcile: %v, want the permission error", err)
+		}
+		for id, k := range keys {
+			if !s.Verify(k).Active {
+				t.Errorf("%s revoked", id)
+			}
+		}
+		if n := s.jira.BulkCalls.Load(); n != 0 {
+			t.Errorf("%d user/bulk calls, want none", n)
+		}
+	})
 }

@@ -108,6 +108,9 @@ func (s *Service) applyStatuses(ctx context.Context, t *models.Tenant, settings 
 		return nil
 	}
 	c["accounts_updated"] += int64(len(updated))
+	if err := s.mayBrowseUsers(ctx, t); err != nil {
+		return fmt.Errorf("refresh updated accounts: %w", err)
+	}
 	for _, ids := range chunk(updated, jira.MaxBulkUsers) {
 		found, err := s.Jira.BulkUsers(ctx, t, ids)
 		if err != nil {

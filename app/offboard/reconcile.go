@@ -109,6 +109,9 @@ type checked struct {
 
 func (r *siteRun) reconcile(ctx context.Context) error {
 	s := r.s
+	if err := s.mayBrowseUsers(ctx, r.t); err != nil {
+		return err
+	}
 	s.Log.WithField("tenant", r.t.ID).Info("reconcile: checking owners")
 	bctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -76,6 +76,7 @@ type Revoker interface {
 // Jira is the part of Jira's API offboarding calls.
 type Jira interface {
 	BulkUsers(ctx context.Context, t *models.Tenant, ids []string) (map[string]jira.User, error)
+	CanBrowseUsers(ctx context.Context, t *models.Tenant) (bool, error)
 	ReportAccounts(ctx context.Context, t *models.Tenant, forgeBase string, accounts []jira.ReportedAccount) (*jira.ReportResult, error)
 }
 

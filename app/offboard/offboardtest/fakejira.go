@@ -35,6 +35,9 @@ type FakeJira struct {
 	// BulkCalls and ReportCalls count requests that reached the handlers
 	// (injected failures included).
 	BulkCalls, ReportCalls atomic.Int64
+	// NoBrowseUsers makes mypermissions say the app lacks "Browse users
+	// and groups".
+	NoBrowseUsers atomic.Bool
 	// MaxConcurrent is the most user/bulk calls seen in flight at once.
 	MaxConcurrent atomic.Int64
 
@@ -147,6 +150,10 @@ func (f *FakeJira) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	switch {
+	case strings.HasSuffix(r.URL.Path, "/rest/api/3/mypermissions") && r.Method == http.MethodGet:
+		// Injected failures are for user/bulk and report calls.
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"permissions":{"USER_PICKER":{"id":"27","key":"USER_PICKER","name":"Browse users and groups","type":"GLOBAL","havePermission":%t}}}`, !f.NoBrowseUsers.Load())
 	case bulk:
 		f.BulkCalls.Add(1)
 		if f.injected(w) {

@@ -31,8 +31,8 @@ var inactive = &Introspection{}
 // resource server authenticated with a KEYWARD_VERIFY_TOKENS bearer, which
 // sees every site's. Expired, revoked, unknown and malformed tokens are
 // inactive, never an error, and so are tokens /v1/verify would refuse as
-// site_inactive or owner_inactive (a refresh token too: it is judged by
-// its grant's newest access token, see Store.GrantState).
+// site_inactive or owner_inactive (a refresh token too: its grant is judged
+// by the same rule, see Store.GrantState).
 func (s *Service) Introspect(ctx context.Context, caller *models.OAuthClient, tok string) (*Introspection, error) {
 	if tok == "" {
 		return nil, oerr(ErrCodeInvalidRequest, "token is required")

@@ -110,16 +110,34 @@ type SecretMatch struct {
 // belongs to.
 func (s *Credentials) FindBySecret(ctx context.Context, hash []byte) (*SecretMatch, error) {
 	var m SecretMatch
-	err := s.db.conn(ctx).Table("credential_secrets AS s").
-		Select("c.*, s.expires_at AS secret_expires_at, COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE) AS owner_active, t.state AS tenant_state").
-		Joins("JOIN credentials c ON c.id = s.credential_id AND c.tenant_id = s.tenant_id").
-		Joins("JOIN tenants t ON t.id = c.tenant_id").
-		Joins("LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id").
-		Where("s.hash = ?", hash).Take(&m).Error
+	q := s.db.conn(ctx).Table("credential_secrets AS s").Joins("JOIN credentials c ON c.id = s.credential_id AND c.tenant_id = s.tenant_id")
+	err := withState(q, "s.expires_at AS secret_expires_at").Where("s.hash = ?", hash).Take(&m).Error
 	if err != nil {
 		return nil, translate(err, "find credential by secret")
 	}
 	return &m, nil
+}
+
+// FindWithState returns a credential of the tenant with the state of its
+// owner and site, decided by the same rule as FindBySecret (SecretExpiresAt
+// is nil).
+func (s *Credentials) FindWithState(ctx context.Context, tenantID, id string) (*SecretMatch, error) {
+	var m SecretMatch
+	err := withState(s.db.conn(ctx).Table("credentials AS c"), "NULL AS secret_expires_at").
+		Where("c.tenant_id = ? AND c.id = ?", tenantID, id).Take(&m).Error
+	if err != nil {
+		return nil, translate(err, "find credential")
+	}
+	return &m, nil
+}
+
+// withState selects a credential c (already in q) with whether its
+// owner is active (unknown users count as active, as the verifier assumes)
+// and its site's state: the one place that rule is written.
+func withState(q *gorm.DB, extra string) *gorm.DB {
+	return q.Select("c.*, " + extra + ", COALESCE(u.active, TRUE) AND NOT COALESCE(u.deleted, FALSE) AS owner_active, t.state AS tenant_state").
+		Joins("JOIN tenants t ON t.id = c.tenant_id").
+		Joins("LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.account_id = c.owner_account_id")
 }
 
 // Touch records that credentials changed now, in a statement of its own:

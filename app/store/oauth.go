@@ -280,22 +280,15 @@ func (s *OAuth) PruneGrant(ctx context.Context, tenantID, grantID string, t time
 	return translate(err, "prune access tokens")
 }
 
-// GrantState returns a grant of the tenant as /v1/verify sees it: the
-// FindBySecret match of the grant's newest access token, so that whether
-// the owner is active and the site installed is decided by one rule for
-// refresh tokens and access tokens alike. SecretExpiresAt is that access
-// token's expiry. Every grant keeps its newest access token (PruneGrant
-// drops only long-expired ones, after a refresh added a new one); a grant
-// without one is models.ErrNotFound.
+// GrantState returns a grant of the tenant with the state of its owner and
+// site, decided by the rule /v1/verify applies to its access tokens
+// (Credentials.FindWithState), so refresh tokens and access tokens agree.
 func (s *OAuth) GrantState(ctx context.Context, tenantID, grantID string) (*SecretMatch, error) {
-	var row struct{ Hash []byte }
-	err := s.db.conn(ctx).Table("credential_secrets").Select("hash").
-		Where("tenant_id = ? AND credential_id = ?", tenantID, grantID).
-		Order("created_at DESC, hash DESC").Take(&row).Error
-	if err != nil {
-		return nil, translate(err, "grant state")
+	m, err := s.creds.FindWithState(ctx, tenantID, grantID)
+	if err == nil && m.Kind != models.KindOAuthGrant {
+		return nil, translate(errNotFound, "grant state")
 	}
-	return s.creds.FindBySecret(ctx, row.Hash)
+	return m, err
 }
 
 // GrantOwner is one grant and the user it belongs to.

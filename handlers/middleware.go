@@ -179,8 +179,13 @@ func (a *authenticator) forgeTrigger(c echo.Context) (*Principal, *auth.FITClaim
 
 // requireForgeTrigger is forgeTrigger as middleware.
 func (a *authenticator) requireForgeTrigger(next echo.HandlerFunc) echo.HandlerFunc {
+	return withPrincipal(a.forgeTrigger, next)
+}
+
+// withPrincipal runs next with the principal authenticate finds.
+func withPrincipal(authenticate func(echo.Context) (*Principal, *auth.FITClaims, error), next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, _, err := a.forgeTrigger(c)
+		p, _, err := authenticate(c)
 		if err != nil {
 			return err
 		}
@@ -207,14 +212,7 @@ func (a *authenticator) requireConnect(allowContext bool) echo.MiddlewareFunc {
 
 // requireForge authenticates Forge remote calls.
 func (a *authenticator) requireForge(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, _, err := a.forgePrincipal(c)
-		if err != nil {
-			return err
-		}
-		setPrincipal(c, p)
-		return next(c)
-	}
+	return withPrincipal(a.forgePrincipal, next)
 }
 
 // requireUser authenticates the page's API calls: a Connect context JWT
